@@ -1,0 +1,1 @@
+"""Output formats for findings: terminal table, JSON, Markdown (the PR description)."""
