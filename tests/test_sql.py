@@ -1,0 +1,100 @@
+"""`sql/denials.sql`: it parses as Trino, and its markers are filled through the syntax tree."""
+
+from datetime import date
+
+import duckdb
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from recommender.errors import InputError
+from recommender.models import Denial
+from recommender.sources.base import QuerySpec
+from recommender.sources.sql import DENIALS_SQL, build_query
+
+SPEC = QuerySpec(start=date(2026, 11, 16), end=date(2026, 11, 23))
+
+
+def test_denials_sql_parses_as_trino() -> None:
+    tree = sqlglot.parse_one(DENIALS_SQL.read_text(encoding="utf-8"), read="trino")
+    assert isinstance(tree, exp.Select)
+    names = [projection.alias_or_name for projection in tree.expressions]
+    assert names == list(Denial.model_fields)
+
+
+@pytest.mark.parametrize("dialect", ["athena", "duckdb"])
+def test_query_binds_dates_and_has_no_markers_left(dialect) -> None:
+    spec = QuerySpec(
+        start=SPEC.start,
+        end=SPEC.end,
+        accounts=("111111111111", "222222222222"),
+        regions=("eu-west-1",),
+    )
+    text, parameters = build_query(spec, dialect=dialect, table="trail_db.cloudtrail_logs")
+    assert parameters == [
+        "2026/11/16",
+        "2026/11/24",
+        "2026-11-16T00:00:00Z",
+        "2026-11-23T00:00:00Z",
+    ]
+    read = "trino" if dialect == "athena" else "duckdb"
+    placeholders = list(sqlglot.parse_one(text, read=read).find_all(exp.Placeholder))
+    assert len(placeholders) == len(parameters)
+    assert "__" not in text
+    assert "'111111111111', '222222222222'" in text
+    assert "IN ('eu-west-1')" in text
+    assert "trail_db.cloudtrail_logs" in text
+
+
+def test_parameters_follow_text_order() -> None:
+    text, parameters = build_query(SPEC, dialect="athena", table="t")
+    where = text[text.index("WHERE") :]
+    columns = ['"timestamp" >= ?', '"timestamp" < ?', "eventtime >= ?", "eventtime < ?"]
+    positions = [where.index(column) for column in columns]
+    assert positions == sorted(positions)
+    assert str(parameters[0]) < str(parameters[1])
+
+
+def test_empty_lists_drop_their_filters() -> None:
+    spec = QuerySpec(start=SPEC.start, end=SPEC.end, exclude_user_agents=())
+    text, _ = build_query(spec, dialect="athena", table="t")
+    assert "account_id IN" not in text
+    assert "region IN" not in text
+    assert "useragent" not in text.split("WHERE", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("accounts", ("1' OR '1'='1",)), ("regions", ("eu-west-1') OR (1=1",))],
+)
+def test_unvalidated_values_never_reach_the_text(field, value) -> None:
+    spec = QuerySpec(start=SPEC.start, end=SPEC.end, **{field: value})
+    with pytest.raises(InputError):
+        build_query(spec, dialect="athena", table="t")
+
+
+def test_user_agents_are_quoted_as_literals() -> None:
+    spec = QuerySpec(start=SPEC.start, end=SPEC.end, exclude_user_agents=("it's.amazonaws.com",))
+    text, _ = build_query(spec, dialect="duckdb", table="t")
+    assert "'it''s.amazonaws.com'" in text
+
+
+def test_bad_table_name_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        build_query(SPEC, dialect="athena", table="a b; drop")
+
+
+def test_duckdb_text_runs_on_an_empty_table() -> None:
+    connection = duckdb.connect()
+    connection.execute(
+        """CREATE TABLE cloudtrail (
+            useridentity STRUCT(arn VARCHAR, accountid VARCHAR,
+                sessioncontext STRUCT(sessionissuer STRUCT(arn VARCHAR))),
+            eventtime VARCHAR, eventsource VARCHAR, eventname VARCHAR, awsregion VARCHAR,
+            useragent VARCHAR, errorcode VARCHAR, errormessage VARCHAR, eventid VARCHAR,
+            recipientaccountid VARCHAR, account_id VARCHAR, region VARCHAR, "timestamp" VARCHAR)"""
+    )
+    text, parameters = build_query(SPEC, dialect="duckdb", table="cloudtrail")
+    cursor = connection.execute(text, parameters)
+    assert [column[0] for column in cursor.description] == list(Denial.model_fields)
+    assert cursor.fetchall() == []
