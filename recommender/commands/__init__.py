@@ -4,4 +4,6 @@ import click
 
 
 def register(group: click.Group) -> None:
-    pass
+    from recommender.commands.iam_policy import iam_policy
+
+    group.add_command(iam_policy)

@@ -1,0 +1,94 @@
+"""`scp-recommender iam-policy`: the workflow role's permissions, or its OIDC trust policy."""
+
+import json
+
+import click
+
+from recommender.cli import AppContext
+from recommender.errors import InputError
+from recommender.iam_policy import TrustScope, permissions_policy, repository_name, trust_policy
+
+
+@click.command("iam-policy")
+@click.option(
+    "--account",
+    required=True,
+    help="The 12-digit account that holds the role, the Athena workgroup and the Glue table.",
+)
+@click.option(
+    "--region",
+    default=None,
+    help="Region of the Athena workgroup (default: athena.region in the settings).",
+)
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Print the OIDC trust policy for the repository instead of the permissions.",
+)
+@click.option(
+    "--repository",
+    default=None,
+    help="With --trust: owner/name (default: github.repository or $GITHUB_REPOSITORY).",
+)
+@click.option(
+    "--branch",
+    default="main",
+    show_default=True,
+    help="With --trust: the branch whose workflow runs may assume the role.",
+)
+@click.option(
+    "--environment",
+    default=None,
+    help="With --trust: a GitHub environment instead of a branch (the job must name it).",
+)
+@click.option("--owner-id", default=None, help="With --trust: the owner's numeric id (see below).")
+@click.option(
+    "--repository-id", default=None, help="With --trust: the repository's numeric id (see below)."
+)
+@click.pass_obj
+def iam_policy(
+    app: AppContext,
+    account: str,
+    region: str | None,
+    trust: bool,
+    repository: str | None,
+    branch: str,
+    environment: str | None,
+    owner_id: str | None,
+    repository_id: str | None,
+) -> None:
+    """Print the least-privilege IAM policy of the workflow's role, as JSON.
+
+    The permissions follow scp-recommender.toml: the Athena workgroup, the Glue database and
+    table, read on athena.trail_location (and athena.kms_key_arn when set), read and write on
+    athena.output_location, Organizations read when accounts are listed from it, and
+    account:ListRegions when query.regions is empty. Nothing else.
+
+    Repositories created since 15 July 2026 carry immutable ids in the OIDC subject: pass
+    --owner-id and --repository-id (`gh api repos/OWNER/NAME --jq '.owner.id, .id'`).
+
+    \b
+    Examples:
+      scp-recommender iam-policy --account 111122223333 --region eu-west-1 > permissions.json
+      scp-recommender iam-policy --trust --account 111122223333 --region eu-west-1 \\
+          --repository acme/aws-scps > trust.json
+    """
+    settings = app.settings
+    chosen_region = region or settings.athena.region
+    if not chosen_region:
+        raise InputError("--region: not given and athena.region is not set in the settings")
+    if trust:
+        name = repository or settings.github.repository
+        if not name:
+            raise InputError("--repository: not given and github.repository is not set")
+        scope = TrustScope(
+            repository=repository_name(name),
+            branch=branch,
+            environment=environment,
+            owner_id=owner_id,
+            repository_id=repository_id,
+        )
+        document = trust_policy(account, chosen_region, scope)
+    else:
+        document = permissions_policy(settings, account, chosen_region)
+    click.echo(json.dumps(document, indent=2))

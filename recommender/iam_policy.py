@@ -1,0 +1,258 @@
+"""The IAM policies of the workflow's role: least privilege, derived from the settings.
+
+`permissions_policy` grants exactly what `scp-recommender run` does with the settings in hand
+(one Athena workgroup, one Glue table, the CloudTrail prefix, the query-results prefix, the
+trail's KMS key, Organizations read); `trust_policy` lets only the repository's workflow assume
+the role through GitHub's OIDC provider. Anything the settings do not name is left out.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from recommender import validation
+from recommender.config import Settings
+from recommender.errors import ConfigError, InputError
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+# The audience configure-aws-credentials requests by default; China regions use their own.
+DEFAULT_AUDIENCE = "sts.amazonaws.com"
+CHINA_AUDIENCE = "sts.amazonaws.com.cn"
+
+ATHENA_QUERY_ACTIONS = [
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StartQueryExecution",
+    "athena:StopQueryExecution",
+]
+# Athena reads the table definition from Glue and, as users report even with partition
+# projection (aws/serverless-application-model#1736), its partitions: a query fails without them.
+GLUE_READ_ACTIONS = ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"]
+RESULTS_OBJECT_ACTIONS = [
+    "s3:AbortMultipartUpload",
+    "s3:GetObject",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+]
+# Listing accounts (when `query.accounts` is empty) and reading the SCPs and their attachments.
+ORGANIZATIONS_READ_ACTIONS = [
+    "organizations:DescribeOrganization",
+    "organizations:DescribePolicy",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListPolicies",
+    "organizations:ListRoots",
+    "organizations:ListTargetsForPolicy",
+]
+
+# AWS's naming rules, narrowed to what is safe inside an ARN (no wildcards, no separators).
+WORKGROUP = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+GLUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+PREFIX = re.compile(r"^[A-Za-z0-9!_.'()/-]*$")
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
+GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+GIT_BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
+NUMERIC_ID = re.compile(r"^[1-9]\d{0,19}$")
+
+# Region name prefixes of the partitions other than `aws`, longest first.
+PARTITIONS = [
+    ("us-isob-", "aws-iso-b"),
+    ("us-iso-", "aws-iso"),
+    ("us-gov-", "aws-us-gov"),
+    ("eusc-", "aws-eusc"),
+    ("cn-", "aws-cn"),
+]
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """An `s3://bucket/prefix/` setting, checked; `prefix` is empty or ends with `/`."""
+
+    bucket: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, value: str, field: str) -> "S3Location":
+        if not value.startswith("s3://"):
+            raise ConfigError(f"{field}: {value!r} is not an S3 location (expected s3://bucket/)")
+        bucket, _, prefix = value.removeprefix("s3://").partition("/")
+        if not BUCKET.match(bucket):
+            raise ConfigError(f"{field}: {bucket!r} is not an S3 bucket name")
+        if not PREFIX.match(prefix) or "//" in prefix or prefix.startswith("/"):
+            raise ConfigError(
+                f"{field}: {prefix!r} is not a plain S3 prefix (no wildcards, no empty segments)"
+            )
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return cls(bucket, prefix)
+
+
+def partition_of(region: str) -> str:
+    for prefix, partition in PARTITIONS:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def repository_name(value: str, field: str = "--repository") -> str:
+    owner, slash, name = value.strip().partition("/")
+    if not slash or not GITHUB_OWNER.match(owner) or not GITHUB_REPO.match(name):
+        raise InputError(f"{field}: {value!r} is not a GitHub repository (expected owner/name)")
+    return f"{owner}/{name}"
+
+
+def _checked(pattern: re.Pattern[str], value: str, field: str, expected: str) -> str:
+    if not pattern.match(value):
+        raise ConfigError(f"{field}: {value!r} is not {expected}")
+    return value
+
+
+def _policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _statement(
+    sid: str, actions: list[str], resources: list[str], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": resources,
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _bucket_statements(
+    sid: str, location: S3Location, object_actions: list[str], partition: str
+) -> list[dict[str, Any]]:
+    """Object access under the prefix, and listing the bucket limited to that prefix."""
+    bucket_arn = f"arn:{partition}:s3:::{location.bucket}"
+    listing = {"StringLike": {"s3:prefix": [f"{location.prefix}*"]}} if location.prefix else None
+    return [
+        _statement(f"{sid}Objects", object_actions, [f"{bucket_arn}/{location.prefix}*"]),
+        _statement(f"{sid}List", ["s3:ListBucket"], [bucket_arn], listing),
+        _statement(f"{sid}Location", ["s3:GetBucketLocation"], [bucket_arn]),
+    ]
+
+
+def needs_organizations(settings: Settings) -> bool:
+    """An organization trail, or accounts to be listed, means Organizations is read."""
+    return bool(settings.athena.organization_id) or not settings.query.accounts
+
+
+def permissions_policy(settings: Settings, account: str, region: str) -> dict[str, Any]:
+    """The role's permissions for `scp-recommender run` with these settings."""
+    account = validation.account_id(account, "--account")
+    region = validation.region(region, "--region")
+    partition = partition_of(region)
+    athena = settings.athena
+    if athena.catalog != "AwsDataCatalog":
+        raise ConfigError(
+            f"athena.catalog: {athena.catalog!r} is not supported by iam-policy "
+            "(expected AwsDataCatalog, the account's Glue catalog)"
+        )
+    if not athena.trail_location:
+        raise ConfigError(
+            "athena.trail_location: not set (expected the CloudTrail bucket, s3://bucket/prefix/)"
+        )
+    workgroup = _checked(WORKGROUP, athena.workgroup, "athena.workgroup", "a workgroup name")
+    database = _checked(GLUE_NAME, athena.database, "athena.database", "a Glue database name")
+    table = _checked(GLUE_NAME, athena.table, "athena.table", "a Glue table name")
+    trail = S3Location.parse(athena.trail_location, "athena.trail_location")
+
+    glue = f"arn:{partition}:glue:{region}:{account}"
+    statements = [
+        _statement(
+            "AthenaQueries",
+            ATHENA_QUERY_ACTIONS,
+            [f"arn:{partition}:athena:{region}:{account}:workgroup/{workgroup}"],
+        ),
+        _statement(
+            "GlueTable",
+            GLUE_READ_ACTIONS,
+            [f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/{table}"],
+        ),
+        *_bucket_statements("CloudTrail", trail, ["s3:GetObject"], partition),
+    ]
+    if athena.kms_key_arn:
+        key = _checked(KMS_KEY_ARN, athena.kms_key_arn, "athena.kms_key_arn", "a KMS key ARN")
+        statements.append(_statement("CloudTrailKey", ["kms:Decrypt"], [key]))
+    if athena.output_location:
+        results = S3Location.parse(athena.output_location, "athena.output_location")
+        statements += _bucket_statements("QueryResults", results, RESULTS_OBJECT_ACTIONS, partition)
+    if needs_organizations(settings):
+        statements.append(_statement("Organizations", ORGANIZATIONS_READ_ACTIONS, ["*"]))
+    if not settings.query.regions:
+        statements.append(_statement("EnabledRegions", ["account:ListRegions"], ["*"]))
+    return _policy(statements)
+
+
+@dataclass(frozen=True)
+class TrustScope:
+    """Who may assume the role: one repository, on one branch or in one environment.
+
+    Repositories created since 15 July 2026 put immutable ids in the token's subject
+    (`repo:owner@<owner id>/name@<repository id>:...`); give both ids for those.
+    """
+
+    repository: str
+    branch: str = "main"
+    environment: str | None = None
+    owner_id: str | None = None
+    repository_id: str | None = None
+
+    def subject(self) -> str:
+        owner, _, name = repository_name(self.repository).partition("/")
+        if (self.owner_id is None) != (self.repository_id is None):
+            raise InputError("--owner-id and --repository-id: give both or neither")
+        if self.owner_id is not None and self.repository_id is not None:
+            owner_id = _numeric(self.owner_id, "--owner-id")
+            repository_id = _numeric(self.repository_id, "--repository-id")
+            repo = f"{owner}@{owner_id}/{name}@{repository_id}"
+        else:
+            repo = f"{owner}/{name}"
+        if self.environment is not None:
+            if not ENVIRONMENT.match(self.environment):
+                raise InputError(f"--environment: {self.environment!r} is not an environment name")
+            return f"repo:{repo}:environment:{self.environment}"
+        if not GIT_BRANCH.match(self.branch) or ".." in self.branch:
+            raise InputError(f"--branch: {self.branch!r} is not a branch name")
+        return f"repo:{repo}:ref:refs/heads/{self.branch}"
+
+
+def _numeric(value: str, field: str) -> str:
+    if not NUMERIC_ID.match(value):
+        raise InputError(f"{field}: {value!r} is not a GitHub numeric id")
+    return value
+
+
+def trust_policy(account: str, region: str, scope: TrustScope) -> dict[str, Any]:
+    """GitHub's OIDC provider in `account` may assume the role, for `scope` only."""
+    account = validation.account_id(account, "--account")
+    partition = partition_of(validation.region(region, "--region"))
+    audience = CHINA_AUDIENCE if partition == "aws-cn" else DEFAULT_AUDIENCE
+    return _policy(
+        [
+            {
+                "Sid": "GitHubActionsOidc",
+                "Effect": "Allow",
+                "Principal": {
+                    "Federated": f"arn:{partition}:iam::{account}:oidc-provider/{OIDC_HOST}"
+                },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{OIDC_HOST}:aud": audience,
+                        f"{OIDC_HOST}:sub": scope.subject(),
+                    }
+                },
+            }
+        ]
+    )
