@@ -1,0 +1,118 @@
+"""Reading AWS access-denied messages (CloudTrail `errorMessage`).
+
+AWS names the policy type that denied a call, whether the deny was explicit ("with an explicit
+deny in a service control policy") or implicit ("because no service control policy allows the
+... action"), the action and principal, and since 2026 the denying policy's ARN
+("...service control policy: arn:aws:organizations::<mgmt>:policy/o-xxx/service_control_policy/
+p-xxx"). EC2 wraps the same text between "You are not authorized to perform this operation." and
+"Encoded authorization failure message: ...". Older and other services say less ("Access
+Denied"); every field is then None rather than guessed.
+"""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+
+class PolicyType(StrEnum):
+    SCP = "service control policy"
+    RCP = "resource control policy"
+    IDENTITY = "identity-based policy"
+    PERMISSIONS_BOUNDARY = "permissions boundary"
+    SESSION = "session policy"
+    VPC_ENDPOINT = "VPC endpoint policy"
+    RESOURCE = "resource-based policy"
+
+
+@dataclass(frozen=True, slots=True)
+class DenialMessage:
+    policy_type: PolicyType | None = None
+    explicit: bool | None = None
+    policy_arn: str | None = None
+    action: str | None = None
+    principal_arn: str | None = None
+    resource: str | None = None
+    encoded: bool = False
+
+    @property
+    def is_scp(self) -> bool:
+        return self.policy_type is PolicyType.SCP
+
+
+_POLICY_TYPES = {policy_type.value.lower(): policy_type for policy_type in PolicyType}
+_TYPE_NAMES = "|".join(re.escape(name) for name in _POLICY_TYPES)
+_ENCODED_MARKER = "Encoded authorization failure message:"
+_VPC_ENDPOINT_ERROR_CODE = "vpceaccessdenied"
+
+_EXPLICIT = re.compile(
+    rf"with an explicit deny(?: in an? (?P<type>{_TYPE_NAMES})(?::\s*(?P<arn>arn:\S+))?)?",
+    re.IGNORECASE,
+)
+_IMPLICIT = re.compile(
+    rf"because no (?P<type>{_TYPE_NAMES}) allows(?: the (?P<action>\S+) action)?", re.IGNORECASE
+)
+_VPC_ENDPOINT = re.compile(r"denied due to an? VPC endpoint policy", re.IGNORECASE)
+_PERFORM = re.compile(
+    r"not authorized to perform: (?P<action>\S+)"
+    r"|is not allowed to execute \[(?P<bracketed>[^\]\s]+)\]"
+)
+_PRINCIPAL = re.compile(r"(?:User: |Principal \[)(?P<arn>arn:[^\s\]]+)")
+_RESOURCE = re.compile(
+    r" on resource: (?P<resource>.+?)"
+    r"(?= with an? explicit deny| because no |\. Encoded authorization|\.?\s*$)"
+)
+# prefix:Name as IAM spells actions; "xxxx" or "this" are redactions or prose, not actions
+_ACTION = re.compile(r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9_*?-]+$", re.IGNORECASE)
+
+
+def _action(text: str | None) -> str | None:
+    if text is None:
+        return None
+    candidate = text.rstrip(".,;")
+    return candidate if _ACTION.match(candidate) else None
+
+
+@lru_cache(maxsize=8192)
+def parse_message(message: str | None, error_code: str | None = None) -> DenialMessage:
+    """The facts an access-denied message states; fields it does not state are None."""
+    if not message:
+        if error_code and error_code.lower() == _VPC_ENDPOINT_ERROR_CODE:
+            return DenialMessage(policy_type=PolicyType.VPC_ENDPOINT)
+        return DenialMessage()
+    marker = message.find(_ENCODED_MARKER)
+    encoded = marker >= 0
+    # the encoded blob is long and opaque: read only the text before it
+    text = message[:marker] if encoded else message
+
+    policy_type: PolicyType | None = None
+    explicit: bool | None = None
+    policy_arn: str | None = None
+    named_action: str | None = None
+    if (found := _EXPLICIT.search(text)) is not None:
+        explicit = True
+        if found["type"]:
+            policy_type = _POLICY_TYPES[found["type"].lower()]
+        if found["arn"]:
+            policy_arn = found["arn"].rstrip(".,;")
+    elif (found := _IMPLICIT.search(text)) is not None:
+        explicit = False
+        policy_type = _POLICY_TYPES[found["type"].lower()]
+        named_action = found["action"]
+    elif _VPC_ENDPOINT.search(text) or (error_code or "").lower() == _VPC_ENDPOINT_ERROR_CODE:
+        policy_type = PolicyType.VPC_ENDPOINT
+
+    action: str | None = None
+    if (perform := _PERFORM.search(text)) is not None:
+        action = _action(perform["action"] or perform["bracketed"])
+    principal = _PRINCIPAL.search(text)
+    resource = _RESOURCE.search(text)
+    return DenialMessage(
+        policy_type=policy_type,
+        explicit=explicit,
+        policy_arn=policy_arn,
+        action=action or _action(named_action),
+        principal_arn=principal["arn"] if principal else None,
+        resource=resource["resource"] if resource else None,
+        encoded=encoded,
+    )
