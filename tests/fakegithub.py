@@ -230,11 +230,14 @@ class FakeGitHub:
         self.repos: dict[str, FakeRepo] = {}
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
+        self.hooks: list[tuple[str, str, Callable[[], object]]] = []
         self.remaining = RATE_LIMIT
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         host, port = self._server.server_address[:2]
         self.web_url = f"http://{host!s}:{port}"
         self.url = self.web_url + PREFIX
@@ -284,14 +287,20 @@ class FakeGitHub:
         body = {"message": message}
         self.failures.append(Failure(method, path, status, body, dict(headers or {}), times))
 
-    def rate_limit_next(self, method: str, path: str, *, reset_in: int = 0, times: int = 1) -> None:
-        """The next `times` requests `method path` hit the primary rate limit."""
-        headers = {
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": str(int(time.time()) + reset_in),
-        }
+    def rate_limit_next(
+        self, method: str, path: str, *, reset_at: int | None = None, times: int = 1
+    ) -> None:
+        """The next `times` requests `method path` hit the primary rate limit, which resets at
+        `reset_at` (epoch seconds; default now)."""
+        reset = int(time.time()) if reset_at is None else reset_at
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
         message = "API rate limit exceeded for installation ID 1."
         self.fail_next(method, path, 403, message, headers=headers, times=times)
+
+    def before_next(self, method: str, path: str, action: Callable[[], object]) -> None:
+        """Run `action` just before the next request `method path` is answered, e.g. to have
+        another client change the state in between two calls."""
+        self.hooks.append((method, path, action))
 
     # -- request handling --------------------------------------------------------------------
 
@@ -336,6 +345,11 @@ class FakeGitHub:
         authorization: str,
         headers: dict[str, str],
     ) -> tuple[int, Json]:
+        for hook in self.hooks:
+            if hook[:2] == (method, unquote(path)):
+                self.hooks.remove(hook)
+                hook[2]()
+                break
         failure = self._take_failure(method, unquote(path))
         if failure is not None:
             headers.update(failure.headers)
@@ -703,6 +717,9 @@ class FakeGitHub:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, Nagle's algorithm and delayed ACKs
+    # add 40 ms to every request.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         fake: FakeGitHub = self.server.fake  # type: ignore[attr-defined]
