@@ -26,15 +26,18 @@ ATHENA_QUERY_ACTIONS = [
     "athena:StopQueryExecution",
 ]
 # Athena reads the table definition from Glue and, as users report even with partition
-# projection (aws/serverless-application-model#1736), its partitions: a query fails without them.
-GLUE_READ_ACTIONS = ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"]
+# projection (aws/serverless-application-model#1736), asks for its partitions: both are granted.
+# Glue checks every level of the path (catalog, database, table) for a table read.
+GLUE_TABLE_ACTIONS = ["glue:GetPartitions", "glue:GetTable"]
 RESULTS_OBJECT_ACTIONS = [
     "s3:AbortMultipartUpload",
     "s3:GetObject",
     "s3:ListMultipartUploadParts",
     "s3:PutObject",
 ]
-# Listing accounts (when `query.accounts` is empty) and reading the SCPs and their attachments.
+# Listing accounts (when `query.accounts` is empty), walking the tree and reading the SCPs with
+# their attachments. All read-only and on "*": the SCPs include AWS's own (FullAWSAccess), whose
+# ARNs are not under the organization's.
 ORGANIZATIONS_READ_ACTIONS = [
     "organizations:DescribeOrganization",
     "organizations:DescribePolicy",
@@ -175,8 +178,11 @@ def permissions_policy(settings: Settings, account: str, region: str) -> dict[st
             [f"arn:{partition}:athena:{region}:{account}:workgroup/{workgroup}"],
         ),
         _statement(
+            "GlueDatabase", ["glue:GetDatabase"], [f"{glue}:catalog", f"{glue}:database/{database}"]
+        ),
+        _statement(
             "GlueTable",
-            GLUE_READ_ACTIONS,
+            GLUE_TABLE_ACTIONS,
             [f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/{table}"],
         ),
         *_bucket_statements("CloudTrail", trail, ["s3:GetObject"], partition),

