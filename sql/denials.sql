@@ -71,14 +71,21 @@ SELECT
     errorcode AS error_code,
     MIN(errormessage) AS error_message,
     policy_type,
-    slice(
-        array_sort(array_agg(DISTINCT principal) FILTER (WHERE principal IS NOT NULL)),
-        1,
-        principals_limit__
+    -- Empty lists, never NULL, when no principal or event ID was recorded.
+    COALESCE(
+        slice(
+            array_sort(array_agg(DISTINCT principal) FILTER (WHERE principal IS NOT NULL)),
+            1,
+            principals_limit__
+        ),
+        ARRAY[]
     ) AS principals,
     MIN(eventtime) AS first_seen,
     MAX(eventtime) AS last_seen,
-    min_by(eventid, eventtime, event_ids_limit__) AS event_ids
+    COALESCE(
+        min_by(eventid, eventtime, event_ids_limit__) FILTER (WHERE eventid IS NOT NULL),
+        ARRAY[]
+    ) AS event_ids
 FROM events
 GROUP BY eventsource, eventname, awsregion, caller_account, errorcode, policy_type
 ORDER BY "count" DESC, event_source, event_name, region, account_id, error_code, policy_type

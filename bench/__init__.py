@@ -1,0 +1,1 @@
+"""Benchmarks and the data generators they share with the tests."""

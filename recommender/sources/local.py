@@ -1,0 +1,219 @@
+"""The embedded engine: `sql/denials.sql`, translated to DuckDB, over CloudTrail files on disk or
+in S3.
+
+DuckDB is good at the SQL and poor at parsing CloudTrail JSON, so the work is split: the files a
+query needs are found by path (logfiles.py), read by worker processes that keep only the records
+with an error code (reader.py), streamed to a JSON Lines file of flat rows, and DuckDB runs the
+same query Athena runs over a view with the Athena table's columns. Only error records are kept,
+so memory does not grow with the data.
+"""
+
+import multiprocessing
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from recommender.errors import SourceError
+from recommender.models import Denial
+from recommender.sources.base import QuerySpec, ScanStats
+from recommender.sources.logfiles import LogFile, discover, split_s3
+from recommender.sources.reader import ROW_COLUMNS, UnreadableFile, encode_rows, error_rows
+from recommender.sources.sql import build_query
+
+# Below this, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+PROGRESS_MIN_BYTES = 64 * 1024 * 1024
+VIEW = "cloudtrail"
+
+# The Athena table's columns (sql/cloudtrail_table.sql) over the reader's flat rows.
+CREATE_VIEW = """
+CREATE VIEW cloudtrail AS
+SELECT
+    eventversion,
+    {'type': useridentity_type, 'arn': useridentity_arn, 'accountid': useridentity_accountid,
+     'sessioncontext': {'sessionissuer': {'arn': sessionissuer_arn}}} AS useridentity,
+    eventtime, eventsource, eventname, awsregion, sourceipaddress, useragent, errorcode,
+    errormessage, eventid, recipientaccountid, account_id, region, "timestamp"
+FROM records
+"""
+
+_s3_clients: dict[int, Any] = {}
+
+
+def _s3_client() -> Any:
+    """One client per process (workers cannot share the parent's)."""
+    client = _s3_clients.get(os.getpid())
+    if client is None:
+        import boto3
+
+        client = boto3.client("s3")
+        _s3_clients[os.getpid()] = client
+    return client
+
+
+def read_location(location: str) -> bytes:
+    """The bytes of a local file or an S3 object."""
+    if location.startswith("s3://"):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, key = split_s3(location)
+        try:
+            body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+            data: bytes = body.read()
+        except (ClientError, BotoCoreError) as error:
+            raise UnreadableFile(f"cannot read ({error})") from None
+        return data
+    try:
+        with open(location, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise UnreadableFile(f"cannot read ({error.strerror})") from None
+
+
+def scan_file(file: LogFile) -> tuple[str, bytes, str | None]:
+    """Worker task: (location, JSON Lines of its error rows, why it is unreadable or None)."""
+    try:
+        rows = error_rows(read_location(file.location), file.partition)
+    except UnreadableFile as error:
+        return file.location, b"", str(error)
+    return file.location, encode_rows(rows), None
+
+
+class LocalSource:
+    """Denials from CloudTrail files under a folder, a file or an `s3://bucket/prefix`."""
+
+    def __init__(
+        self,
+        logs: str | Path,
+        *,
+        strict: bool = False,
+        progress: bool | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.logs = logs
+        self.strict = strict
+        # None: a progress bar on long scans when stderr is a terminal.
+        self.progress = progress
+        self.workers = workers or min(2, os.cpu_count() or 1)
+        self.stats = ScanStats(engine="local")
+
+    def files(self, spec: QuerySpec) -> list[LogFile]:
+        client = _s3_client() if str(self.logs).startswith("s3://") else None
+        return discover(self.logs, spec, client)
+
+    def fetch(self, spec: QuerySpec) -> list[Denial]:
+        self.stats = ScanStats(engine="local")
+        files = self.files(spec)
+        with tempfile.TemporaryDirectory(prefix="scp-recommender-") as folder:
+            rows_path = Path(folder) / "rows.jsonl"
+            with rows_path.open("wb") as rows:
+                for location, chunk, problem in self._scan(files):
+                    if problem is not None:
+                        self._skip(location, problem)
+                        continue
+                    self.stats.files_read += 1
+                    rows.write(chunk)
+            return self._query(rows_path, spec)
+
+    def _skip(self, location: str, problem: str) -> None:
+        if self.strict:
+            raise SourceError(f"{location}: {problem}")
+        self.stats.files_skipped += 1
+        self.stats.skipped.append(f"{location}: {problem}")
+
+    def _scan(self, files: list[LogFile]) -> Iterator[tuple[str, bytes, str | None]]:
+        total = sum(file.size for file in files)
+        sizes = {file.location: file.size for file in files}
+        with _Progress(len(files), total, self._show_progress(total)) as bar:
+            for location, chunk, problem in self._results(files, total):
+                self.stats.bytes_read += sizes[location]
+                bar.advance(sizes[location])
+                yield location, chunk, problem
+
+    def _results(self, files: list[LogFile], total: int) -> Iterator[tuple[str, bytes, str | None]]:
+        if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(files) < 2 * self.workers:
+            yield from map(scan_file, files)
+            return
+        # spawn: a fresh interpreter per worker, safe whatever threads the parent runs.
+        context = multiprocessing.get_context("spawn")
+        chunksize = max(1, min(64, len(files) // (self.workers * 8)))
+        with context.Pool(self.workers) as pool:
+            yield from pool.imap_unordered(scan_file, files, chunksize=chunksize)
+
+    def _show_progress(self, total: int) -> bool:
+        if self.progress is not None:
+            return self.progress
+        return total >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
+
+    def _query(self, rows_path: Path, spec: QuerySpec) -> list[Denial]:
+        text, parameters = build_query(spec, dialect="duckdb", table=VIEW)
+        connection = duckdb.connect()
+        try:
+            rows = connection.read_json(
+                str(rows_path),
+                format="newline_delimited",
+                columns=dict.fromkeys(ROW_COLUMNS, "VARCHAR"),
+            )
+            rows.create("records")
+            connection.execute(CREATE_VIEW)
+            cursor = connection.execute(text, parameters)
+            names = [column[0] for column in cursor.description or []]
+            return [
+                Denial.model_validate(dict(zip(names, row, strict=True)))
+                for row in cursor.fetchall()
+            ]
+        except duckdb.Error as error:
+            raise SourceError(f"local query failed: {error}") from None
+        finally:
+            connection.close()
+
+
+class _Progress:
+    """A rich bar of files and bytes on stderr, or nothing."""
+
+    def __init__(self, files: int, total: int, show: bool) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        if not show:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("scanning"),
+            BarColumn(),
+            TextColumn("{task.fields[done]}/{task.fields[files]} files"),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.bar.add_task("scan", total=total, done=0, files=files)
+        self.done = 0
+
+    def __enter__(self) -> "_Progress":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def advance(self, size: int) -> None:
+        if self.bar is not None:
+            self.done += 1
+            self.bar.update(self.task, advance=size, done=self.done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
