@@ -13,6 +13,7 @@ from typing import Any
 from recommender import validation
 from recommender.config import Settings
 from recommender.errors import ConfigError, InputError
+from recommender.sources.athena import trail_prefix, validated
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 # The audience configure-aws-credentials requests by default; China regions use their own.
@@ -27,7 +28,7 @@ ATHENA_QUERY_ACTIONS = [
 ]
 # Athena reads the table definition from Glue and, as users report even with partition
 # projection (aws/serverless-application-model#1736), asks for its partitions: both are granted.
-# Glue checks every level of the path (catalog, database, table) for a table read.
+# The IAM catalog requires the catalog, the database and the table as resources of a table read.
 GLUE_TABLE_ACTIONS = ["glue:GetPartitions", "glue:GetTable"]
 RESULTS_OBJECT_ACTIONS = [
     "s3:AbortMultipartUpload",
@@ -49,12 +50,8 @@ ORGANIZATIONS_READ_ACTIONS = [
     "organizations:ListTargetsForPolicy",
 ]
 
-# AWS's naming rules, narrowed to what is safe inside an ARN (no wildcards, no separators).
-WORKGROUP = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-GLUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-PREFIX = re.compile(r"^[A-Za-z0-9!_.'()/-]*$")
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
+# The Athena settings are checked by recommender.sources.athena (the same fence as for SQL);
+# these are the GitHub names of the trust policy.
 GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 GIT_BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
@@ -73,25 +70,16 @@ PARTITIONS = [
 
 @dataclass(frozen=True)
 class S3Location:
-    """An `s3://bucket/prefix/` setting, checked; `prefix` is empty or ends with `/`."""
+    """A checked `s3://bucket[/prefix]`; `prefix` is empty or ends with `/`."""
 
     bucket: str
     prefix: str
 
     @classmethod
-    def parse(cls, value: str, field: str) -> "S3Location":
-        if not value.startswith("s3://"):
-            raise ConfigError(f"{field}: {value!r} is not an S3 location (expected s3://bucket/)")
+    def parse(cls, value: str) -> "S3Location":
         bucket, _, prefix = value.removeprefix("s3://").partition("/")
-        if not BUCKET.match(bucket):
-            raise ConfigError(f"{field}: {bucket!r} is not an S3 bucket name")
-        if not PREFIX.match(prefix) or "//" in prefix or prefix.startswith("/"):
-            raise ConfigError(
-                f"{field}: {prefix!r} is not a plain S3 prefix (no wildcards, no empty segments)"
-            )
-        if prefix and not prefix.endswith("/"):
-            prefix += "/"
-        return cls(bucket, prefix)
+        prefix = prefix.strip("/")
+        return cls(bucket, f"{prefix}/" if prefix else "")
 
 
 def partition_of(region: str) -> str:
@@ -106,12 +94,6 @@ def repository_name(value: str, field: str = "--repository") -> str:
     if not slash or not GITHUB_OWNER.match(owner) or not GITHUB_REPO.match(name):
         raise InputError(f"{field}: {value!r} is not a GitHub repository (expected owner/name)")
     return f"{owner}/{name}"
-
-
-def _checked(pattern: re.Pattern[str], value: str, field: str, expected: str) -> str:
-    if not pattern.match(value):
-        raise ConfigError(f"{field}: {value!r} is not {expected}")
-    return value
 
 
 def _policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
@@ -150,32 +132,36 @@ def needs_organizations(settings: Settings) -> bool:
     return bool(settings.athena.organization_id) or not settings.query.accounts
 
 
+def _kms_statement(key: str) -> dict[str, Any]:
+    """Decrypt the trail and the query results, encrypt the results (Athena writes them with
+    SSE-KMS under this key). An alias ARN grants the keys that carry that alias."""
+    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
+    arn_prefix, _, name = key.partition(":alias/")
+    if not name:
+        return _statement("KmsKey", actions, [key])
+    aliases = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [f"alias/{name}"]}}
+    return _statement("KmsKey", actions, [f"{arn_prefix}:key/*"], aliases)
+
+
 def permissions_policy(settings: Settings, account: str, region: str) -> dict[str, Any]:
     """The role's permissions for `scp-recommender run` with these settings."""
     account = validation.account_id(account, "--account")
     region = validation.region(region, "--region")
     partition = partition_of(region)
-    athena = settings.athena
+    athena = validated(settings.athena)
     if athena.catalog != "AwsDataCatalog":
         raise ConfigError(
             f"athena.catalog: {athena.catalog!r} is not supported by iam-policy "
             "(expected AwsDataCatalog, the account's Glue catalog)"
         )
-    if not athena.trail_location:
-        raise ConfigError(
-            "athena.trail_location: not set (expected the CloudTrail bucket, s3://bucket/prefix/)"
-        )
-    workgroup = _checked(WORKGROUP, athena.workgroup, "athena.workgroup", "a workgroup name")
-    database = _checked(GLUE_NAME, athena.database, "athena.database", "a Glue database name")
-    table = _checked(GLUE_NAME, athena.table, "athena.table", "a Glue table name")
-    trail = S3Location.parse(athena.trail_location, "athena.trail_location")
-
+    trail = S3Location.parse(trail_prefix(athena))
     glue = f"arn:{partition}:glue:{region}:{account}"
+    database, table = athena.database, athena.table
     statements = [
         _statement(
             "AthenaQueries",
             ATHENA_QUERY_ACTIONS,
-            [f"arn:{partition}:athena:{region}:{account}:workgroup/{workgroup}"],
+            [f"arn:{partition}:athena:{region}:{account}:workgroup/{athena.workgroup}"],
         ),
         _statement(
             "GlueDatabase", ["glue:GetDatabase"], [f"{glue}:catalog", f"{glue}:database/{database}"]
@@ -187,12 +173,11 @@ def permissions_policy(settings: Settings, account: str, region: str) -> dict[st
         ),
         *_bucket_statements("CloudTrail", trail, ["s3:GetObject"], partition),
     ]
-    if athena.kms_key_arn:
-        key = _checked(KMS_KEY_ARN, athena.kms_key_arn, "athena.kms_key_arn", "a KMS key ARN")
-        statements.append(_statement("CloudTrailKey", ["kms:Decrypt"], [key]))
     if athena.output_location:
-        results = S3Location.parse(athena.output_location, "athena.output_location")
+        results = S3Location.parse(athena.output_location)
         statements += _bucket_statements("QueryResults", results, RESULTS_OBJECT_ACTIONS, partition)
+    if athena.kms_key_arn:
+        statements.append(_kms_statement(athena.kms_key_arn))
     if needs_organizations(settings):
         statements.append(_statement("Organizations", ORGANIZATIONS_READ_ACTIONS, ["*"]))
     if not settings.query.regions:

@@ -22,7 +22,7 @@ region = "eu-west-1"
 workgroup = "scp-recommender"
 database = "audit"
 table = "cloudtrail"
-trail_location = "s3://acme-trail/AWSLogs/o-abc123defg/"
+trail_location = "s3://acme-trail"
 output_location = "s3://acme-results/athena/"
 kms_key_arn = "{KEY}"
 organization_id = "o-abc123defg"
@@ -121,7 +121,8 @@ def test_organization_settings_grant_each_named_resource(tmp_path):
     assert statements["CloudTrailList"]["Condition"] == {
         "StringLike": {"s3:prefix": ["AWSLogs/o-abc123defg/*"]}
     }
-    assert statements["CloudTrailKey"]["Resource"] == [KEY]
+    assert statements["KmsKey"]["Resource"] == [KEY]
+    assert "Condition" not in statements["KmsKey"]
     assert statements["QueryResultsObjects"]["Resource"] == ["arn:aws:s3:::acme-results/athena/*"]
     assert "s3:PutObject" in statements["QueryResultsObjects"]["Action"]
     assert "organizations:ListAccounts" in statements["Organizations"]["Action"]
@@ -143,8 +144,8 @@ def test_single_account_settings_name_only_what_they_need(tmp_path):
         action.startswith(("kms:", "organizations:", "account:")) for action in actions(policy)
     )
     statements = by_sid(policy)
-    assert statements["CloudTrailObjects"]["Resource"] == ["arn:aws:s3:::solo-trail/*"]
-    assert "Condition" not in statements["CloudTrailList"], "the whole bucket is the trail"
+    assert statements["CloudTrailObjects"]["Resource"] == ["arn:aws:s3:::solo-trail/AWSLogs/*"]
+    assert statements["CloudTrailList"]["Condition"] == {"StringLike": {"s3:prefix": ["AWSLogs/*"]}}
     assert "s3:PutObject" not in actions(policy), "no write without an output location"
     assert_resources_fit_the_actions(policy)
 
@@ -156,8 +157,20 @@ def test_kms_statement_only_with_a_key():
     with_key = permissions_policy(settings, ACCOUNT, "eu-west-1")
     settings.athena.kms_key_arn = None
     without_key = permissions_policy(settings, ACCOUNT, "eu-west-1")
-    assert by_sid(with_key)["CloudTrailKey"]["Action"] == ["kms:Decrypt"]
-    assert actions(with_key) - actions(without_key) == {"kms:Decrypt"}
+    assert actions(with_key) - actions(without_key) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert not any(action.startswith("kms:") for action in actions(without_key))
+
+
+def test_a_key_alias_grants_only_the_keys_that_carry_it():
+    alias = "arn:aws:kms:eu-west-1:111122223333:alias/cloudtrail"
+    settings = Settings.model_validate(
+        {"athena": {"trail_location": "s3://trail", "kms_key_arn": alias}}
+    )
+    statement = by_sid(permissions_policy(settings, ACCOUNT, "eu-west-1"))["KmsKey"]
+    assert statement["Resource"] == ["arn:aws:kms:eu-west-1:111122223333:key/*"]
+    assert statement["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/cloudtrail"]}
+    }
 
 
 @pytest.mark.parametrize(
@@ -237,24 +250,29 @@ def test_trust_repository_defaults_to_the_environment(tmp_path, monkeypatch):
         ("", ["--account", ACCOUNT], "--region: not given and athena.region is not set"),
         ('[athena]\nregion = "eu-west-1"\n', ["--account", ACCOUNT], "athena.trail_location"),
         (
-            ORGANIZATION_TOML.replace("AWSLogs/o-abc123defg/", "AWSLogs/*/"),
+            ORGANIZATION_TOML.replace("s3://acme-trail", "s3://acme-trail/*"),
             ["--account", ACCOUNT],
-            "athena.trail_location: 'AWSLogs/*/' is not a plain S3 prefix",
+            "athena.trail_location: 's3://acme-trail/*' is not valid",
         ),
         (
             ORGANIZATION_TOML.replace("s3://acme-results", "s3://Bad_Bucket"),
             ["--account", ACCOUNT],
-            "athena.output_location: 'Bad_Bucket' is not an S3 bucket name",
+            "athena.output_location: 's3://Bad_Bucket/athena/' is not valid",
         ),
         (
             ORGANIZATION_TOML.replace('workgroup = "scp-recommender"', 'workgroup = "a/b"'),
             ["--account", ACCOUNT],
-            "athena.workgroup: 'a/b' is not a workgroup name",
+            "athena.workgroup: 'a/b' is not valid",
         ),
         (
             ORGANIZATION_TOML.replace(KEY, "alias/cloudtrail"),
             ["--account", ACCOUNT],
-            "athena.kms_key_arn: 'alias/cloudtrail' is not a KMS key ARN",
+            "athena.kms_key_arn: 'alias/cloudtrail' is not valid",
+        ),
+        (
+            ORGANIZATION_TOML.replace("[athena]", '[athena]\ncatalog = "federated"'),
+            ["--account", ACCOUNT],
+            "athena.catalog: 'federated' is not supported by iam-policy",
         ),
         (
             ORGANIZATION_TOML,
