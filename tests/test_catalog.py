@@ -134,6 +134,9 @@ def test_renamed_actions(catalog):
     assert "purchase-orders:ViewPurchaseOrders" in catalog.renamed_from(
         "purchase-orders:GetPurchaseOrder"
     )
+    assert catalog.renamed_to("es:CreateElasticsearchDomain") == ["es:CreateDomain"]
+    assert catalog.renamed_from("es:CreateDomain") == ["es:CreateElasticsearchDomain"]
+    assert not catalog.is_retired("es:CreateElasticsearchDomain")
     assert catalog.renamed_to("codestar-connections:UseConnection") == [
         "codeconnections:UseConnection"
     ]
@@ -290,7 +293,13 @@ def test_service_families_name_known_prefixes(catalog):
 def test_renamed_actions_name_known_actions(catalog):
     document = read_knowledge_file("renamed_actions.json")
     retired = document["retired_actions"]
-    named = [a for old, new in document["renames"].items() for a in [old, *new]]
+    assert all(group["source"] for group in document["renames"])
+    named = [
+        action
+        for group in document["renames"]
+        for old, new in group["actions"].items()
+        for action in [old, *new]
+    ]
     assert _unknown_actions(catalog, named, retired) == []
     for rename in document["prefix_renames"]:
         assert catalog.prefix_exists(rename["old"]) and catalog.prefix_exists(rename["new"])
@@ -328,7 +337,8 @@ def test_knowledge_files_hold_the_shared_sources(shared_data):
             "/policy_migration_scripts/config/aws/action_mapping_config.json"
         ).read_text()
     )
-    assert read_knowledge_file("renamed_actions.json")["renames"] == billing_map
+    groups = read_knowledge_file("renamed_actions.json")["renames"]
+    assert billing_map in [group["actions"] for group in groups]
     guard = json.loads(
         (
             shared_data / "service-control-policy-examples/Region-controls"

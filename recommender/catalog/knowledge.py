@@ -13,7 +13,7 @@ from typing import Any
 
 from recommender.errors import RecommenderError
 
-DATA_PACKAGE = "recommender.catalog.data"
+PACKAGE = "recommender.catalog"
 KNOWLEDGE_FILES = (
     "event_sources.json",
     "event_names.json",
@@ -61,7 +61,7 @@ class Knowledge:
 @cache
 def read_knowledge_file(name: str) -> dict[str, Any]:
     try:
-        text = resources.files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+        text = resources.files(PACKAGE).joinpath("data", name).read_text(encoding="utf-8")
         document = json.loads(text)
     except (OSError, ValueError) as error:
         raise CatalogDataError(f"catalog data {name}: cannot be read ({error})") from None
@@ -96,7 +96,7 @@ def load_knowledge() -> Knowledge:
     event_names: dict[str, dict[str, list[str]]] = _field(
         "event_names.json", "event_name_actions", dict
     )
-    renames: dict[str, list[str]] = _field("renamed_actions.json", "renames", dict)
+    rename_groups: list[dict[str, Any]] = _field("renamed_actions.json", "renames", list)
     return Knowledge(
         event_sources={
             source.lower(): prefix.lower()
@@ -111,7 +111,9 @@ def load_knowledge() -> Knowledge:
             tuple(prefix.lower() for prefix in family)
             for family in _field("service_families.json", "families", list)
         ),
-        renames={old: tuple(new) for old, new in renames.items()},
+        renames={
+            old: tuple(new) for group in rename_groups for old, new in group["actions"].items()
+        },
         prefix_renames=tuple(
             PrefixRename(entry["old"].lower(), entry["new"].lower(), entry["source"])
             for entry in _field("renamed_actions.json", "prefix_renames", list)
