@@ -1,0 +1,224 @@
+"""Findings -> edits of the policy files: minimal, format-preserving, validated, size-checked.
+
+A proposal only ever adds the value in evidence (a region, an action, `prefix:*`) to the element
+the classifier named; nothing is removed. Additions are applied category by category in the
+report's order, so that each category can be committed (and dropped by a reviewer) on its own.
+"""
+
+import difflib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from recommender.catalog import load_catalog
+from recommender.config import Declined, Settings
+from recommender.errors import PolicyError
+from recommender.models import Category, Finding, Proposal
+from recommender.render.summary import CATEGORY_ORDER
+from recommender.scp.edit import add_many
+from recommender.scp.model import policy_size
+from recommender.scp.parse import parse_policy
+from recommender.scp.policyset import PolicySet
+from recommender.scp.problems import errors
+from recommender.scp.validate import check_policy
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """One policy file before and after every accepted addition."""
+
+    policy: str
+    path: Path
+    before: str
+    after: str
+    proposals: tuple[Proposal, ...]
+    size_limit: int
+    problem: str | None = None
+
+    @property
+    def size_before(self) -> int:
+        return policy_size(self.before)
+
+    @property
+    def size_after(self) -> int:
+        return policy_size(self.after)
+
+    @property
+    def blocked(self) -> bool:
+        return self.problem is not None
+
+    def diff(self, label_root: str = "policies") -> str:
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True),
+                self.after.splitlines(keepends=True),
+                fromfile=f"a/{label_root}/{self.policy}",
+                tofile=f"b/{label_root}/{self.policy}",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class CategoryStep:
+    """The policy texts after applying one more category: a commit of its own."""
+
+    category: Category
+    texts: dict[str, str]
+    proposals: tuple[Proposal, ...]
+
+
+@dataclass
+class EditPlan:
+    changes: list[PolicyChange] = field(default_factory=list)
+    steps: list[CategoryStep] = field(default_factory=list)
+
+    @property
+    def written(self) -> list[PolicyChange]:
+        return [change for change in self.changes if not change.blocked]
+
+    @property
+    def blocked(self) -> list[PolicyChange]:
+        return [change for change in self.changes if change.blocked]
+
+    def diff(self, label_root: str = "policies") -> str:
+        return "".join(change.diff(label_root) for change in self.written)
+
+
+def mark_declined(findings: Iterable[Finding], declined: Sequence[Declined], today: date) -> None:
+    """Set `finding.declined` to the reviewers' reason where a declined entry covers it."""
+    active = [entry for entry in declined if entry.active(today)]
+    for finding in findings:
+        if finding.proposal is None:
+            continue
+        for entry in active:
+            if entry.category == finding.category and _covers(entry.value, finding):
+                finding.declined = entry.reason
+                break
+
+
+def _covers(value: str, finding: Finding) -> bool:
+    wanted = value.strip().lower()
+    proposal = finding.proposal
+    candidates = {finding.action.lower(), (finding.region or "").lower()}
+    if proposal is not None:
+        candidates.add(proposal.add.lower())
+    return wanted in candidates
+
+
+def proposals_to_apply(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
+    wanted = set(settings.proposals.categories)
+    return [
+        finding
+        for finding in findings
+        if finding.proposal is not None
+        and finding.category in wanted
+        and finding.category.actionable
+        and not finding.declined
+    ]
+
+
+def plan_edits(findings: Iterable[Finding], policy_set: PolicySet, settings: Settings) -> EditPlan:
+    """Every accepted proposal applied to its file; over-limit or invalid results are blocked."""
+    accepted = proposals_to_apply(findings, settings)
+    by_category: dict[Category, list[Proposal]] = {}
+    for finding in accepted:
+        assert finding.proposal is not None
+        by_category.setdefault(finding.category, []).append(finding.proposal)
+
+    originals = {name: policy.text for name, policy in policy_set.policies.items()}
+    texts = dict(originals)
+    applied: dict[str, list[Proposal]] = {}
+    plan = EditPlan()
+    for category in CATEGORY_ORDER:
+        proposals = _unique(by_category.get(category, []))
+        if not proposals:
+            continue
+        for name, group in _by_policy(proposals).items():
+            if name not in texts:
+                raise PolicyError(f"{name}: a proposal names a policy file that is not loaded")
+            additions = [(p.statement_index, p.element, [p.add]) for p in group]
+            texts[name] = add_many(texts[name], additions, source=name)
+            applied.setdefault(name, []).extend(group)
+        plan.steps.append(CategoryStep(category, dict(texts), tuple(proposals)))
+
+    limit = settings.policies.size_limit
+    for name in sorted(applied):
+        if texts[name] == originals[name]:
+            continue
+        path = policy_set.policies[name].path
+        change = PolicyChange(name, path, originals[name], texts[name], tuple(applied[name]), limit)
+        plan.changes.append(_checked(change))
+    blocked = {change.policy for change in plan.blocked}
+    for step in plan.steps:
+        for name in blocked:
+            step.texts[name] = originals[name]
+    return plan
+
+
+def _checked(change: PolicyChange) -> PolicyChange:
+    """The change, or the change marked blocked with the reason it may not be written."""
+    if change.size_after > change.size_limit:
+        problem = (
+            f"{change.size_after:,} characters after the edit, over the limit of "
+            f"{change.size_limit:,} (now {change.size_before:,})"
+        )
+        return _with_problem(change, problem)
+    parsed = parse_policy(change.path, change.after)
+    found = list(parsed.problems)
+    if parsed.policy is not None:
+        found.extend(check_policy(parsed.policy, load_catalog(), change.size_limit))
+    first = next(iter(errors(found)), None)
+    if first is not None:
+        return _with_problem(change, f"the edited policy would not validate: {first.message}")
+    return change
+
+
+def _with_problem(change: PolicyChange, problem: str) -> PolicyChange:
+    return PolicyChange(
+        change.policy,
+        change.path,
+        change.before,
+        change.after,
+        change.proposals,
+        change.size_limit,
+        problem,
+    )
+
+
+def _unique(proposals: Iterable[Proposal]) -> list[Proposal]:
+    seen: dict[tuple[str, int, str, str], Proposal] = {}
+    for proposal in proposals:
+        seen.setdefault(
+            (proposal.policy, proposal.statement_index, proposal.element, proposal.add.lower()),
+            proposal,
+        )
+    return list(seen.values())
+
+
+def _by_policy(proposals: Iterable[Proposal]) -> dict[str, list[Proposal]]:
+    grouped: dict[str, list[Proposal]] = {}
+    for proposal in proposals:
+        grouped.setdefault(proposal.policy, []).append(proposal)
+    return grouped
+
+
+def write_atomically(files: dict[Path, str]) -> None:
+    """Write every file or none: all contents go to temporary files first, then replace."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in files.items():
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            if path.exists():
+                os.chmod(name, path.stat().st_mode & 0o777)
+            staged.append((Path(name), path))
+    except OSError as error:
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)
+        raise PolicyError(f"cannot write policies: {error}") from None
+    for staged_file, path in staged:
+        os.replace(staged_file, path)
