@@ -652,3 +652,61 @@ def test_policies_script_fails_the_check_on_a_broken_policy(tmp_path):
     result = _validate(repo, base, tmp_path / "unused.jsonl")
     assert result.returncode != 0
     assert "broken.json" in result.stdout + result.stderr
+
+
+# --- scp-recommender.toml: the example settings the workflow reads --------------------------
+
+SETTINGS_FILE = ROOT / "scp-recommender.toml"
+HEADER = re.compile(r"^(\[\[?[\w.]+\]\]?)$")
+COMMENTED_HEADER = re.compile(r"^# (\[\[?[\w.]+\]\]?)$")
+COMMENTED_SETTING = re.compile(r"^# (\w+) = (.+)$")
+SETTING = re.compile(r"^(\w+) = ")
+
+
+def uncommented_examples(text: str) -> str:
+    """The file with every commented example setting switched on, replacing its default."""
+    lines: list[str] = []
+    where: dict[tuple[str, str], int] = {}
+    section = ""
+    for line in text.splitlines():
+        header = HEADER.match(line) or COMMENTED_HEADER.match(line)
+        example = COMMENTED_SETTING.match(line)
+        if header:
+            section = header[1]
+            where = {key: index for key, index in where.items() if key[0] != section}
+            lines.append(header[1])
+        elif example:
+            key, value = (section, example[1]), f"{example[1]} = {example[2]}"
+            if key in where:
+                lines[where[key]] = value
+            else:
+                where[key] = len(lines)
+                lines.append(value)
+        else:
+            if match := SETTING.match(line):
+                where[(section, match[1])] = len(lines)
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def test_example_settings_load_and_equal_the_defaults(monkeypatch):
+    from recommender.config import Settings, load_settings
+
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    assert load_settings(SETTINGS_FILE) == Settings(), "commands run here behave as with no file"
+
+
+def test_every_commented_example_is_a_valid_setting(tmp_path):
+    from recommender.config import load_settings
+    from recommender.iam_policy import permissions_policy
+
+    examples = tmp_path / "scp-recommender.toml"
+    examples.write_text(uncommented_examples(SETTINGS_FILE.read_text()))
+    settings = load_settings(examples)
+    assert settings.athena.trail_location and settings.athena.kms_key_arn
+    assert settings.query.accounts and settings.query.regions
+    assert [entry.value for entry in settings.declined] == ["bedrock:*", "ap-southeast-2"]
+    assert settings.github.repository == "acme/aws-scps"
+    policy = permissions_policy(settings, "111122223333", "eu-west-1")
+    assert {statement["Sid"] for statement in policy["Statement"]} >= {"KmsKey", "Organizations"}
