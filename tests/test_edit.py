@@ -230,6 +230,63 @@ def test_inline_list_in_a_multiline_document_stays_inline_while_it_fits() -> Non
     )
 
 
+def test_last_item_followed_by_spaces_gets_its_comma_right_after_it() -> None:
+    policy = '{\n  "Statement": [\n    {\n      "Action": [\n        "a:b", \n        "c:d" \n'
+    policy += "      ]\n    }\n  ]\n}\n"
+    edited = add_values(policy, 0, "Action", ["e:f"])
+    assert edited == policy.replace('"c:d" \n', '"c:d", \n        "e:f"\n')
+
+
+def test_items_sharing_a_line_get_the_new_item_on_its_own_line() -> None:
+    policy = '{\n  "Statement": [\n    {\n      "Action": [\n        "a:1", "c:3",\n'
+    policy += '        "e:5"\n      ]\n    }\n  ]\n}\n'
+    edited = add_values(policy, 0, "Action", ["b:2"])
+    assert edited == policy.replace('"c:3"', '"b:2",\n        "c:3"')
+
+
+def test_statement_written_on_one_line_gets_an_inline_list() -> None:
+    policy = dedent("""\
+        {
+          "Version": "2012-10-17",
+          "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {
+              "Effect": "Deny",
+              "Action": [
+                "iam:*"
+              ],
+              "Resource": "*"
+            }
+          ]
+        }
+        """)
+    assert add_values(policy, 0, "Action", ["ec2:*"]) == policy.replace(
+        '"Action": "s3:*"', '"Action": ["ec2:*", "s3:*"]'
+    )
+    assert add_values(policy, 1, "Resource", ["arn:aws:iam::*:role/x"]) == policy.replace(
+        '"Resource": "*"\n',
+        '"Resource": [\n        "*",\n        "arn:aws:iam::*:role/x"\n      ]\n',
+    )
+
+
+def test_string_becomes_an_inline_list_where_the_document_writes_lists_inline() -> None:
+    policy = dedent("""\
+        {
+          "Statement": [
+            {
+              "Effect": "Deny",
+              "NotAction": ["iam:*", "sts:*"],
+              "Resource": "*",
+              "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+            }
+          ]
+        }
+        """)
+    assert add_values(policy, 0, "Resource", ["arn:aws:s3:::b"]) == policy.replace(
+        '"Resource": "*"', '"Resource": ["*", "arn:aws:s3:::b"]'
+    )
+
+
 def test_trailing_newline_presence_is_kept() -> None:
     assert add_values(ALLOW_LIST, 0, "Action", ["sqs:*"]).endswith("}\n")
     assert add_values(ALLOW_LIST.rstrip(), 0, "Action", ["sqs:*"]).endswith("]\n}")

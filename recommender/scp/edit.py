@@ -126,11 +126,8 @@ class _Layout:
         if not self.multiline:
             return "[" + self.inline_separator.join(items) + "]"
         item_indent = self.key_indent + self.indent_unit
-        separator = "," + self.newline + item_indent
-        return (
-            "[" + self.newline + item_indent + separator.join(items) + self.newline
-            + self.key_indent + "]"
-        )  # fmt: skip
+        lines = ("," + self.newline + item_indent).join(items)
+        return f"[{self.newline}{item_indent}{lines}{self.newline}{self.key_indent}]"
 
 
 def _parse(text: str, source: str, statement_index: int, element: str) -> Node:
