@@ -233,7 +233,8 @@ def _find_open_pull(
     pulls = calls.read(
         "listing open pull requests", lambda: list(repo.get_pulls(state="open", head=head))
     )
-    # GitHub ignores a `head` filter it cannot parse, so check what came back.
+    # GitHub ignores a `head` filter without its owner and has answered PRs of another branch
+    # on the same commit (octokit/octokit.js#2056): check what came back.
     ours = [pull for pull in pulls if pull.head.label.lower() == head.lower()]
     into_base = [pull for pull in ours if pull.base.ref == base]
     return next(iter(into_base or ours), None)

@@ -10,7 +10,8 @@ GitHub Enterprise style `/api/v3` prefix), because PyGithub follows them.
 Simplifications: trees are flat (path -> blob), and a commit's sha is unique per commit rather
 than a hash of its content; nothing the product relies on depends on either.
 
-Use it as a context manager or through the `fake_github` fixture:
+Use it as a context manager or through the `fake_github` fixture (import
+`fake_github_fixture` from this module, or list it in `pytest_plugins` of the root conftest):
 
     with FakeGitHub(files={"policies/allow.json": "{}"}) as fake:
         publish(draft, token=fake.token, repository=fake.repo.full_name, api_url=fake.url)
@@ -56,6 +57,10 @@ def not_found() -> ApiError:
 
 def validation_failed(*errors: dict[str, str]) -> ApiError:
     return ApiError(422, "Validation Failed", errors=list(errors))
+
+
+def pull_request_error(**entry: str) -> ApiError:
+    return validation_failed({"resource": "PullRequest", **entry})
 
 
 @dataclass
@@ -310,7 +315,8 @@ class FakeGitHub:
         """One request, answered as GitHub would: status, JSON payload and headers."""
         with self._lock:
             query = {key: values[-1] for key, values in parse_qs(raw_query).items()}
-            path = raw_path.removeprefix(PREFIX) if raw_path.startswith(PREFIX + "/") else raw_path
+            # Paths outside the API base match no route: GitHub's 404.
+            path = raw_path.removeprefix(PREFIX) if raw_path.startswith(PREFIX + "/") else ""
             body = json.loads(raw_body) if raw_body else None
             record = Recorded(method, unquote(path), query, body)
             self.requests.append(record)
@@ -323,9 +329,7 @@ class FakeGitHub:
                 "X-RateLimit-Resource": "core",
             }
             try:
-                status, payload = self._answer(
-                    method, raw_path, path, query, body, authorization, headers
-                )
+                status, payload = self._answer(record, path, authorization, headers)
             except ApiError as error:
                 status, payload = error.status, error.body
             if isinstance(payload, Paged):
@@ -336,29 +340,24 @@ class FakeGitHub:
             return status, payload, headers
 
     def _answer(
-        self,
-        method: str,
-        raw_path: str,
-        path: str,
-        query: dict[str, str],
-        body: Json,
-        authorization: str,
-        headers: dict[str, str],
+        self, request: Recorded, path: str, authorization: str, headers: dict[str, str]
     ) -> tuple[int, Json]:
-        for hook in self.hooks:
-            if hook[:2] == (method, unquote(path)):
-                self.hooks.remove(hook)
-                hook[2]()
-                break
-        failure = self._take_failure(method, unquote(path))
+        method = request.method
+        hook = next((hook for hook in self.hooks if hook[:2] == (method, request.path)), None)
+        if hook is not None:
+            self.hooks.remove(hook)
+            hook[2]()
+        failure = next(
+            (f for f in self.failures if (f.method, f.path) == (method, request.path) and f.times),
+            None,
+        )
         if failure is not None:
+            failure.times -= 1
             headers.update(failure.headers)
             return failure.status, failure.body
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() not in ("token", "bearer") or token not in self._tokens:
             raise ApiError(401, "Bad credentials")
-        if not raw_path.startswith(PREFIX + "/"):
-            raise not_found()
         for route_method, pattern, action in self._routes:
             match = pattern.fullmatch(path)
             if route_method != method or match is None:
@@ -369,15 +368,8 @@ class FakeGitHub:
                 raise not_found()
             if method != "GET" and token != self.token:
                 raise ApiError(403, "Resource not accessible by integration")
-            return action(repo, body=body, query=query, **groups)
+            return action(repo, body=request.body, query=request.query, **groups)
         raise not_found()
-
-    def _take_failure(self, method: str, path: str) -> Failure | None:
-        for failure in self.failures:
-            if failure.method == method and failure.path == path and failure.times > 0:
-                failure.times -= 1
-                return failure
-        return None
 
     def _route_table(self) -> list[Route]:
         repo = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
@@ -633,7 +625,8 @@ class FakeGitHub:
             for pull in sorted(repo.pulls.values(), key=lambda pull: -pull.number)
             if state in ("all", pull.state)
             and query.get("base", pull.base) == pull.base
-            # Like GitHub, a `head` without its `owner:` part filters nothing.
+            # Like GitHub, a `head` without its `owner:` part filters nothing
+            # (x-motemen/git-pr-release#48).
             and (not branch or (owner.lower() == repo.owner.lower() and branch == pull.head))
         ]
         items = [self._pull_json(repo, pull) for pull in pulls]
@@ -652,27 +645,17 @@ class FakeGitHub:
         owner, _colon, head = str(body.get("head", "")).rpartition(":")
         base = str(body.get("base", ""))
         if not body.get("title"):
-            raise validation_failed(
-                {"resource": "PullRequest", "field": "title", "code": "missing_field"}
-            )
+            raise pull_request_error(field="title", code="missing_field")
+        if owner.lower() not in ("", repo.owner.lower()):
+            raise pull_request_error(field="head", code="invalid")
         for name, branch in (("base", base), ("head", head)):
-            if f"refs/heads/{branch}" not in repo.refs or owner.lower() not in (
-                "",
-                repo.owner.lower(),
-            ):
-                raise validation_failed(
-                    {"resource": "PullRequest", "field": name, "code": "invalid"}
-                )
+            if f"refs/heads/{branch}" not in repo.refs:
+                raise pull_request_error(field=name, code="invalid")
         if any(pull.base == base for pull in repo.open_pulls(head)):
             message = f"A pull request already exists for {repo.owner}:{head}."
-            raise validation_failed(
-                {"resource": "PullRequest", "code": "custom", "message": message}
-            )
+            raise pull_request_error(code="custom", message=message)
         if repo.head(head) == repo.head(base):
-            message = f"No commits between {base} and {head}"
-            raise validation_failed(
-                {"resource": "PullRequest", "code": "custom", "message": message}
-            )
+            raise pull_request_error(code="custom", message=f"No commits between {base} and {head}")
         pull = repo.add_pull(head, base, body["title"])
         pull.body = body.get("body") or ""
         return 201, self._pull_json(repo, pull)
@@ -681,7 +664,7 @@ class FakeGitHub:
         pull = self._pull(repo, number)
         base = body.get("base", pull.base)
         if f"refs/heads/{base}" not in repo.refs:
-            raise validation_failed({"resource": "PullRequest", "field": "base", "code": "invalid"})
+            raise pull_request_error(field="base", code="invalid")
         pull.base = base
         pull.title = body.get("title", pull.title)
         pull.body = body.get("body", pull.body)
@@ -744,7 +727,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the fake's request log is `FakeGitHub.requests`."""
 
 
-@pytest.fixture
-def fake_github() -> Iterator[FakeGitHub]:
+@pytest.fixture(name="fake_github")
+def fake_github_fixture() -> Iterator[FakeGitHub]:
+    """A running fake with one repository; import this name to use the `fake_github` fixture."""
     with FakeGitHub() as fake:
         yield fake
