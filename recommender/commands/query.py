@@ -1,0 +1,145 @@
+"""`scp-recommender query`: run sql/denials.sql on Athena or locally and write the denial rows."""
+
+from pathlib import Path
+
+import click
+
+from recommender import validation
+from recommender.cli import AppContext
+from recommender.config import Settings
+from recommender.errors import InputError
+from recommender.models import Denial
+from recommender.sources.base import DenialSource, QuerySpec, ScanStats
+from recommender.sources.files import FORMATS, Format, write_denials
+
+SKIPPED_SHOWN = 5
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def summary(denials: list[Denial], stats: ScanStats) -> str:
+    """One line for stderr: what was found and what it took."""
+    found = f"{len(denials)} groups, {sum(denial.count for denial in denials)} denied calls"
+    if stats.engine == "athena":
+        cost = f"{_size(stats.bytes_scanned)} scanned, ${stats.cost_usd:.4f}"
+        return f"query (athena {stats.query_id}): {found}; {cost}"
+    files = f"{stats.files_read} files read, {stats.files_skipped} skipped"
+    return f"query (local): {found}; {files}, {_size(stats.bytes_read)}"
+
+
+def build_spec(
+    settings: Settings,
+    start: str | None,
+    end: str | None,
+    accounts: str | None,
+    regions: str | None,
+) -> QuerySpec:
+    first, last = validation.window(start, end)
+    account_values = validation.split_list(accounts) if accounts else settings.query.accounts
+    region_values = validation.split_list(regions) if regions else settings.query.regions
+    return QuerySpec(
+        start=first,
+        end=last,
+        accounts=tuple(validation.account_ids(account_values, "--accounts")),
+        regions=tuple(validation.regions(region_values, "--regions")),
+        exclude_user_agents=tuple(settings.query.exclude_user_agents),
+        principals_per_group=settings.query.principals_per_group,
+        event_ids_per_group=settings.query.event_ids_per_group,
+    )
+
+
+def make_source(settings: Settings, engine: str, logs: str | None, strict: bool) -> DenialSource:
+    if engine == "local":
+        if not logs:
+            raise InputError("--logs: required with --engine local (a folder, file or s3:// URL)")
+        from recommender.sources.local import LocalSource
+
+        return LocalSource(logs, strict=strict)
+    if logs:
+        raise InputError("--logs: only for --engine local (Athena reads its table)")
+    from recommender.sources.athena import AthenaSource
+
+    return AthenaSource(settings.athena)
+
+
+def output_format(fmt: str | None, output: Path | None) -> Format:
+    if fmt:
+        return fmt  # type: ignore[return-value]  # click.Choice checked it
+    suffix = output.suffix.lower().lstrip(".") if output else ""
+    return "csv" if suffix == "csv" else "json" if suffix == "json" else "jsonl"
+
+
+@click.command("query")
+@click.option(
+    "--engine",
+    type=click.Choice(["athena", "local"]),
+    default=None,
+    help="Where to run sql/denials.sql. Default: query.engine in the settings (local).",
+)
+@click.option(
+    "--logs",
+    default=None,
+    help="CloudTrail files for --engine local: a folder (either S3 layout, or loose files), "
+    "one file, or s3://bucket/prefix.",
+)
+@click.option("--start", default=None, help="First day (UTC, YYYY-MM-DD), included.")
+@click.option("--end", default=None, help="Day after the last (UTC, YYYY-MM-DD), excluded.")
+@click.option("--accounts", default=None, help="12-digit account IDs, comma-separated.")
+@click.option("--regions", default=None, help="Region names, comma-separated.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Row format; default from the --output extension, else jsonl.",
+)
+@click.option(
+    "--strict", is_flag=True, help="Fail on an unreadable log file instead of skipping it."
+)
+@click.pass_obj
+def query(
+    app: AppContext,
+    engine: str | None,
+    logs: str | None,
+    start: str | None,
+    end: str | None,
+    accounts: str | None,
+    regions: str | None,
+    output: Path | None,
+    fmt: str | None,
+    strict: bool,
+) -> None:
+    """Find the denied calls of a date window and write them as denial rows for `classify`.
+
+    The window is [--start, --end) in UTC; the default is the seven full days before today.
+
+    \b
+    Examples:
+      scp-recommender query --engine local --logs ./logs \\
+          --start 2026-11-16 --end 2026-11-23 --output denials.jsonl
+      scp-recommender query --engine local --logs s3://my-trail-bucket/ --accounts 111111111111
+      scp-recommender query --engine athena --format csv --output denials.csv
+    """
+    settings = app.settings
+    spec = build_spec(settings, start, end, accounts, regions)
+    source = make_source(settings, engine or settings.query.engine, logs, strict)
+    denials = source.fetch(spec)
+    write_denials(denials, output, output_format(fmt, output))
+    for line in source.stats.skipped[:SKIPPED_SHOWN]:
+        click.echo(f"skipped: {line}", err=True)
+    if len(source.stats.skipped) > SKIPPED_SHOWN:
+        click.echo(f"skipped: ... and {len(source.stats.skipped) - SKIPPED_SHOWN} more", err=True)
+    click.echo(summary(denials, source.stats), err=True)
