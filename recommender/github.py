@@ -270,44 +270,30 @@ class _Calls:
 
     def read(self, doing: str, call: Callable[[], T], *, missing: str | None = None) -> T:
         """A safe call; `missing` is the message when GitHub answers 404."""
+        return self._explained(doing, partial(self._retrying, call), missing)
+
+    def lookup(self, doing: str, call: Callable[[], T]) -> T | None:
+        """A safe call for something that may not exist: None when GitHub says Not Found."""
+        return self._explained(doing, partial(self._retrying, partial(_unless_missing, call)))
+
+    def write(self, doing: str, call: Callable[[], T]) -> T:
+        return self._explained(doing, call)
+
+    def create(self, doing: str, call: Callable[[], T]) -> T | None:
+        """A write that creates something: None when GitHub says it already exists."""
+        return self._explained(doing, partial(_unless_existing, call))
+
+    def _explained(self, doing: str, call: Callable[[], T], missing: str | None = None) -> T:
         try:
-            return self._retrying(call)
+            return call()
         except GithubException as error:
             if missing is not None and error.status == 404:
                 raise PublishError(missing) from None
             raise self._failure(doing, error) from None
         except requests.RequestException as error:
-            raise self._unreachable(doing, error) from None
-
-    def lookup(self, doing: str, call: Callable[[], T]) -> T | None:
-        """A safe call for something that may not exist: None when GitHub says Not Found."""
-        try:
-            return self._retrying(call)
-        except UnknownObjectException:
-            return None
-        except GithubException as error:
-            raise self._failure(doing, error) from None
-        except requests.RequestException as error:
-            raise self._unreachable(doing, error) from None
-
-    def write(self, doing: str, call: Callable[[], T]) -> T:
-        try:
-            return call()
-        except GithubException as error:
-            raise self._failure(doing, error) from None
-        except requests.RequestException as error:
-            raise self._unreachable(doing, error) from None
-
-    def create(self, doing: str, call: Callable[[], T]) -> T | None:
-        """A write that creates something: None when GitHub says it already exists."""
-        try:
-            return call()
-        except GithubException as error:
-            if error.status == 422 and "already exist" in _details(error).lower():
-                return None
-            raise self._failure(doing, error) from None
-        except requests.RequestException as error:
-            raise self._unreachable(doing, error) from None
+            raise PublishError(
+                f"cannot reach GitHub at {self.api_url} while {doing} ({type(error).__name__})"
+            ) from None
 
     def _retrying(self, call: Callable[[], T]) -> T:
         attempt = 1
@@ -373,10 +359,21 @@ class _Calls:
         lifted = datetime.fromtimestamp(self.backoff.clock() + wait, UTC)
         return f"lifts at {lifted:%H:%M} UTC"
 
-    def _unreachable(self, doing: str, error: requests.RequestException) -> PublishError:
-        return PublishError(
-            f"cannot reach GitHub at {self.api_url} while {doing} ({type(error).__name__})"
-        )
+
+def _unless_missing(call: Callable[[], T]) -> T | None:
+    try:
+        return call()
+    except UnknownObjectException:
+        return None
+
+
+def _unless_existing(call: Callable[[], T]) -> T | None:
+    try:
+        return call()
+    except GithubException as error:
+        if error.status == 422 and "already exist" in _details(error).lower():
+            return None
+        raise
 
 
 def _rate_limited(error: GithubException) -> bool:
