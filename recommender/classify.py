@@ -204,6 +204,11 @@ class Classifier:
                 *skipped,
                 f"conditions on {', '.join(unknown_keys)}: not known from CloudTrail",
             )
+        guardrails = [cause for cause in causes if cause.category is Category.GUARDRAIL]
+        if guardrails:
+            # A deliberate deny stands whatever else is missing: proposing the rest would widen
+            # access that can never be used, so the guardrail alone is reported.
+            causes = guardrails
         deny_type = next((d.deny_type for d in decisions if d.deny_type), "explicit")
         return Explanation(tuple(_merge(causes)), deny_type, skipped)
 
@@ -211,8 +216,8 @@ class Classifier:
         self, denial: Denial, message: DenialMessage, principal: str | None
     ) -> str | None:
         if message.policy_type is not None and message.policy_type is not PolicyType.SCP:
-            kind = "explicit deny in" if message.explicit else "missing allow in"
-            return f"the message names a {kind} a {message.policy_type.value}, not an SCP"
+            kind = "an explicit deny in" if message.explicit else "no allow in"
+            return f"the message names {kind} the {message.policy_type.value}, not an SCP"
         management = self.policy_set.management_account
         if management and denial.account_id == management:
             return f"{management} is the management account: SCPs never apply to it"

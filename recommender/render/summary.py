@@ -31,7 +31,9 @@ def by_category(findings: Iterable[Finding]) -> dict[Category, list[Finding]]:
     }
 
 
-def summarize(findings: Sequence[Finding], denial_rows: int, denied_calls: int) -> dict[str, object]:
+def summarize(
+    findings: Sequence[Finding], denial_rows: int, denied_calls: int
+) -> dict[str, object]:
     calls_per_category: Counter[str] = Counter()
     findings_per_category: Counter[str] = Counter()
     for finding in findings:

@@ -36,7 +36,9 @@ def render_table(findings: Sequence[Finding], summary: dict[str, object]) -> str
         for finding in items:
             action = textwrap.shorten(finding.action, 38, placeholder="…")
             region = finding.region or "-"
-            lines.append(f"  {finding.count:>6}  {action:<38} {region:<14} {_accounts(finding):<16}")
+            lines.append(
+                f"  {finding.count:>6}  {action:<38} {region:<14} {_accounts(finding):<16}"
+            )
             lines.extend(_wrapped("why: ", finding.reason))
             if finding.proposal is not None:
                 lines.extend(_wrapped("fix: ", describe_proposal(finding)))

@@ -1,0 +1,79 @@
+"""`scp-recommender classify`: explain every denial row against the SCPs in a folder."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from recommender.cli import AppContext
+from recommender.pipeline import classify_denials
+from recommender.render.jsonout import render_json
+from recommender.render.markdown import RunContext, render_evidence
+from recommender.render.table import render_table
+from recommender.sources.files import read_denials
+
+
+@click.command("classify")
+@click.option(
+    "--denials",
+    "denials_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Denial rows: JSON Lines, a JSON array or CSV (an Athena console download works).",
+)
+@click.option(
+    "--policies",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of SCP JSON files and organization.json (default: policies.dir, 'policies').",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report here instead of standard output.",
+)
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when any finding is actionable (for CI gates)."
+)
+@click.pass_obj
+def classify(
+    app: AppContext,
+    denials_path: Path,
+    policies: Path | None,
+    fmt: str,
+    output: Path | None,
+    exit_code: bool,
+) -> None:
+    """Say why each denied call was denied, and what SCP change would allow it.
+
+    \b
+    Examples:
+      scp-recommender classify --denials denials.jsonl --policies policies/
+      scp-recommender classify --denials athena-download.csv --format json --output f.json
+      scp-recommender classify --denials denials.jsonl --exit-code   # 1 if anything to do
+    """
+    settings = app.settings
+    denials = read_denials(denials_path)
+    classified = classify_denials(denials, policies or Path(settings.policies.dir), settings)
+    if fmt == "json":
+        report = render_json(classified.findings, classified.summary)
+    elif fmt == "markdown":
+        from recommender.propose import EditPlan
+
+        report = render_evidence(classified.findings, EditPlan(), RunContext())
+    else:
+        report = render_table(classified.findings, classified.summary)
+    if output is not None:
+        output.write_text(report, encoding="utf-8")
+    else:
+        sys.stdout.write(report)
+    if exit_code and any(f.category.actionable and not f.declined for f in classified.findings):
+        sys.exit(1)

@@ -1,0 +1,124 @@
+"""`scp-recommender run`: query, classify, propose and publish, in one go."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from recommender.cli import AppContext
+from recommender.commands.query import build_spec, make_source, summary
+from recommender.github import github_target_from_env, publish
+from recommender.pipeline import (
+    classify_denials,
+    github_draft,
+    prepare_proposals,
+    relative_policies_path,
+    write_out_dir,
+)
+from recommender.render.markdown import RunContext
+from recommender.render.table import render_table
+
+
+@click.command("run")
+@click.option(
+    "--engine",
+    type=click.Choice(["athena", "local"]),
+    default=None,
+    help="Where to query: Athena, or the embedded engine over --logs.",
+)
+@click.option("--logs", default=None, help="CloudTrail files for --engine local (folder or s3://).")
+@click.option("--start", default=None, help="First day (UTC, YYYY-MM-DD), included.")
+@click.option("--end", default=None, help="Day after the last (UTC, YYYY-MM-DD), excluded.")
+@click.option("--accounts", default=None, help="12-digit account IDs, comma-separated.")
+@click.option("--regions", default=None, help="Region names, comma-separated.")
+@click.option(
+    "--policies",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of SCP JSON files (default: policies.dir, 'policies').",
+)
+@click.option("--dry-run", is_flag=True, help="Do everything but the GitHub calls.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write edited policies, pr-body.md, changes.diff and the evidence here.",
+)
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append the Markdown report here (e.g. $GITHUB_STEP_SUMMARY).",
+)
+@click.option("--strict", is_flag=True, help="Fail on an unreadable log file.")
+@click.option("--quiet", is_flag=True, help="Do not print the findings table.")
+@click.pass_obj
+def run(
+    app: AppContext,
+    engine: str | None,
+    logs: str | None,
+    start: str | None,
+    end: str | None,
+    accounts: str | None,
+    regions: str | None,
+    policies: Path | None,
+    dry_run: bool,
+    out_dir: Path | None,
+    summary_path: Path | None,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """The whole job: find denials, explain them, propose SCP edits, open or update the PR.
+
+    The pull request goes to GITHUB_REPOSITORY (or github.repository) with GITHUB_TOKEN, on the
+    branch github.branch; an open PR for that branch is updated rather than duplicated.
+
+    \b
+    Examples:
+      scp-recommender run --engine local --logs ./logs --dry-run --out-dir out/
+      scp-recommender run --engine athena --start 2026-11-01 --end 2026-11-08
+    """
+    settings = app.settings
+    policies_dir = policies or Path(settings.policies.dir)
+    spec = build_spec(settings, start, end, accounts, regions)
+    if not dry_run:
+        target = github_target_from_env(settings.github)
+    source = make_source(settings, engine or settings.query.engine, logs, strict)
+    denials = source.fetch(spec)
+    click.echo(summary(denials, source.stats), err=True)
+    classified = classify_denials(denials, policies_dir, settings)
+    stats = source.stats
+    context = RunContext(
+        start=spec.start,
+        end=spec.end,
+        accounts=spec.accounts,
+        regions=spec.regions,
+        engine=stats.engine,
+        bytes_scanned=stats.bytes_scanned,
+        cost_usd=stats.cost_usd,
+        files_read=stats.files_read,
+        files_skipped=stats.files_skipped,
+        denied_calls=sum(denial.count for denial in denials),
+        redact=settings.redaction.principals,
+        evidence_path=settings.github.evidence_path,
+    )
+    proposals = prepare_proposals(classified, settings, context)
+    if not quiet:
+        sys.stdout.write(render_table(classified.findings, classified.summary))
+    for change in proposals.plan.blocked:
+        click.echo(f"blocked: {change.policy}: {change.problem}", err=True)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_out_dir(out_dir, classified, proposals)
+        click.echo(f"wrote {out_dir}/: policies/, pr-body.md, changes.diff, evidence.md", err=True)
+    if summary_path is not None:
+        with summary_path.open("a", encoding="utf-8") as stream:
+            stream.write(proposals.body + "\n")
+    if dry_run:
+        click.echo("dry run: nothing published", err=True)
+        return
+    token, repository, api_url = target
+    draft = github_draft(proposals, relative_policies_path(policies_dir), settings)
+    result = publish(draft, token=token, repository=repository, api_url=api_url)
+    click.echo(result.message, err=True)

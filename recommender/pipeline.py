@@ -1,0 +1,127 @@
+"""The stages after the query, shared by `classify`, `propose` and `run`."""
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from recommender.catalog import load_catalog
+from recommender.classify import Classifier
+from recommender.config import Settings
+from recommender.github import CategoryCommit, PullRequestDraft
+from recommender.models import Denial, Finding
+from recommender.propose import EditPlan, mark_declined, plan_edits
+from recommender.render.jsonout import render_json
+from recommender.render.markdown import RunContext, pr_title, render_body, render_evidence
+from recommender.render.summary import summarize
+from recommender.scp.policyset import PolicySet, load_policy_set
+
+
+@dataclass(frozen=True)
+class Classified:
+    denials: list[Denial]
+    findings: list[Finding]
+    policy_set: PolicySet
+
+    @property
+    def summary(self) -> dict[str, object]:
+        calls = sum(denial.count for denial in self.denials)
+        return summarize(self.findings, len(self.denials), calls)
+
+
+def classify_denials(denials: list[Denial], policies: Path, settings: Settings) -> Classified:
+    """Findings for every row, with the reviewers' declined proposals marked."""
+    policy_set = load_policy_set(policies)
+    findings = Classifier(policy_set, load_catalog()).classify_all(denials)
+    mark_declined(findings, settings.declined, datetime.now(UTC).date())
+    return Classified(denials, findings, policy_set)
+
+
+@dataclass(frozen=True)
+class Proposals:
+    plan: EditPlan
+    title: str
+    body: str
+    evidence: str
+
+
+def prepare_proposals(classified: Classified, settings: Settings, context: RunContext) -> Proposals:
+    plan = plan_edits(classified.findings, classified.policy_set, settings)
+    findings = classified.findings
+    return Proposals(
+        plan=plan,
+        title=pr_title(findings, context),
+        body=render_body(findings, plan, context),
+        evidence=render_evidence(findings, plan, context),
+    )
+
+
+def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -> list[Path]:
+    """The edited copy of the whole policies folder, the PR body, the diff and the evidence."""
+    policies_out = out_dir / "policies"
+    if policies_out.exists():
+        shutil.rmtree(policies_out)
+    shutil.copytree(classified.policy_set.directory, policies_out)
+    for change in proposals.plan.written:
+        (policies_out / change.policy).write_text(change.after, encoding="utf-8", newline="")
+    files = {
+        out_dir / "pr-body.md": proposals.body,
+        out_dir / "evidence.md": proposals.evidence,
+        out_dir / "changes.diff": proposals.plan.diff(),
+        out_dir / "findings.json": render_json(classified.findings, classified.summary),
+        out_dir / "denials.jsonl": "".join(
+            json.dumps(denial.model_dump(mode="json")) + "\n" for denial in classified.denials
+        ),
+    }
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    return [policies_out, *files]
+
+
+def github_draft(proposals: Proposals, policies_path: str, settings: Settings) -> PullRequestDraft:
+    """One commit per category (its edits), then the evidence file; none when nothing changes."""
+    commits: list[CategoryCommit] = []
+    written = {change.policy for change in proposals.plan.written}
+    previous: dict[str, str] = {}
+    for step in proposals.plan.steps:
+        files = {
+            f"{policies_path}/{name}": text
+            for name, text in step.texts.items()
+            if name in written and previous.get(name) != text
+        }
+        previous = dict(step.texts)
+        if not files:
+            continue
+        values = ", ".join(sorted({proposal.add for proposal in step.proposals}))
+        message = f"SCP {step.category.value}: add {values}"
+        commits.append(CategoryCommit(step.category.value, _shorten(message), files))
+    if commits:
+        evidence = {settings.github.evidence_path: proposals.evidence}
+        commits.append(CategoryCommit("evidence", "Evidence for the SCP proposals", evidence))
+    return PullRequestDraft(
+        title=proposals.title,
+        body=proposals.body,
+        commits=commits,
+        labels=tuple(settings.github.labels),
+        branch=settings.github.branch,
+        base=settings.github.base,
+    )
+
+
+def _shorten(message: str, limit: int = 72) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def relative_policies_path(policies: Path) -> str:
+    """The policies folder as a path inside the repository (the working directory)."""
+    resolved = policies.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return policies.name
+
+
+def changed_files(proposals: Proposals) -> Sequence[str]:
+    return [change.policy for change in proposals.plan.written]

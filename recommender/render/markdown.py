@@ -1,0 +1,312 @@
+"""The pull request description: evidence a reviewer can act on without opening the console.
+
+GitHub refuses a body over 65,536 characters. The full evidence always goes to a Markdown file
+committed on the branch; the description cuts its longest tables until it fits and links there.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from recommender.models import Category, Finding
+from recommender.propose import EditPlan
+from recommender.render.summary import by_category
+
+GITHUB_BODY_LIMIT = 65_536
+# Room for the note that says where the rest is.
+SAFETY_MARGIN = 1_024
+SAMPLE_PRINCIPALS = 3
+ACTIONABLE_TITLES = {
+    Category.NEW_SERVICE: "New services",
+    Category.NEW_PREFIX: "New prefixes of services already allowed",
+    Category.RENAMED_ACTION: "Actions AWS renamed",
+    Category.NEW_ACTION: "New actions of partly allowed services",
+    Category.NEW_REGION: "New regions",
+    Category.GLOBAL_SERVICE: "Global services missing from a region guard",
+}
+SETTLED_TITLES = {
+    Category.UNKNOWN: "Denied by an SCP, cause undetermined",
+    Category.GUARDRAIL: "Guardrail hits (deliberate denies, never weakened)",
+    Category.ALREADY_ALLOWED: "Already allowed by policies/",
+    Category.NOT_SCP: "Not caused by an SCP",
+}
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+IPV6 = re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the run looked at, for the summary line."""
+
+    start: date | None = None
+    end: date | None = None
+    accounts: Sequence[str] = ()
+    regions: Sequence[str] = ()
+    engine: str | None = None
+    bytes_scanned: int = 0
+    cost_usd: float = 0.0
+    files_read: int = 0
+    files_skipped: int = 0
+    denied_calls: int = 0
+    redact: bool = False
+    evidence_path: str | None = None
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def redact(text: str) -> str:
+    """E-mail addresses and IP addresses in principal names (session names often hold them)."""
+    return IPV6.sub("<ip>", IPV4.sub("<ip>", EMAIL.sub("<email>", text)))
+
+
+def aggregate(findings: Iterable[Finding]) -> list[Finding]:
+    """One row per (category, action, change): counts summed, accounts/regions/samples merged."""
+    merged: dict[tuple[object, ...], Finding] = {}
+    for finding in findings:
+        change = finding.proposal.key() if finding.proposal else finding.statement
+        key = (finding.category, finding.action.lower(), change, finding.declined)
+        row = merged.get(key)
+        if row is None:
+            merged[key] = finding.model_copy(deep=True)
+            continue
+        row.count += finding.count
+        row.accounts = sorted({*row.accounts, *finding.accounts})
+        row.principals = list(dict.fromkeys([*row.principals, *finding.principals]))
+        row.event_ids = list(dict.fromkeys([*row.event_ids, *finding.event_ids]))
+        row.first_seen = _earliest(row.first_seen, finding.first_seen)
+        row.last_seen = _latest(row.last_seen, finding.last_seen)
+        regions = {r for r in (row.region or "").split(", ") if r} | {finding.region or ""}
+        row.region = ", ".join(sorted(r for r in regions if r)) or None
+    return list(merged.values())
+
+
+def _earliest(a: str | None, b: str | None) -> str | None:
+    return min(x for x in (a, b) if x) if (a or b) else None
+
+
+def _latest(a: str | None, b: str | None) -> str | None:
+    return max(x for x in (a, b) if x) if (a or b) else None
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def _seen(finding: Finding) -> str:
+    first = (finding.first_seen or "")[:10]
+    last = (finding.last_seen or "")[:10]
+    if not first and not last:
+        return ""
+    return first if first == last else f"{first} to {last}"
+
+
+def _principals(finding: Finding, context: RunContext) -> str:
+    names = [p.rpartition(":")[2] for p in finding.principals[:SAMPLE_PRINCIPALS]]
+    if context.redact:
+        names = [redact(name) for name in names]
+    more = len(finding.principals) - SAMPLE_PRINCIPALS
+    text = "<br>".join(_code(name) for name in names)
+    return text + (f"<br>+{more} more" if more > 0 else "")
+
+
+def _accounts_cell(finding: Finding) -> str:
+    return "<br>".join(finding.accounts[:5]) + (
+        f"<br>+{len(finding.accounts) - 5} more" if len(finding.accounts) > 5 else ""
+    )
+
+
+def _change(finding: Finding) -> str:
+    proposal = finding.proposal
+    if proposal is None:
+        return ""
+    return f"add `{proposal.add}` to `{proposal.policy}` {proposal.statement} `{proposal.element}`"
+
+
+def evidence_rows(findings: Sequence[Finding], context: RunContext) -> list[str]:
+    rows = [
+        "| IAM action | event | calls | accounts | regions | sample principals | seen | change |",
+        "|---|---|---:|---|---|---|---|---|",
+    ]
+    for finding in findings:
+        event = f"{finding.event_source.removesuffix('.amazonaws.com')}:{finding.event_name}"
+        cells = [
+            _code(finding.action),
+            _code(event),
+            str(finding.count),
+            _accounts_cell(finding),
+            finding.region or "",
+            _principals(finding, context),
+            _seen(finding),
+            _change(finding) or _cell(finding.reason),
+        ]
+        rows.append("| " + " | ".join(_cell(c) if c == finding.reason else c for c in cells) + " |")
+    return rows
+
+
+def _table(findings: Sequence[Finding], context: RunContext, max_rows: int | None) -> list[str]:
+    shown = findings if max_rows is None else findings[:max_rows]
+    lines = evidence_rows(shown, context)
+    hidden = len(findings) - len(shown)
+    if hidden > 0:
+        where = f" in `{context.evidence_path}`" if context.evidence_path else ""
+        lines.append("")
+        lines.append(f"*{hidden} more rows{where}.*")
+    return lines
+
+
+def summary_line(findings: Sequence[Finding], context: RunContext) -> str:
+    window = (
+        f"{context.start} to {context.end} (end excluded)"
+        if context.start and context.end
+        else "the rows given"
+    )
+    accounts = ", ".join(context.accounts) if context.accounts else "all accounts"
+    regions = ", ".join(context.regions) if context.regions else "all regions"
+    denied = context.denied_calls or sum(f.count for f in findings)
+    parts = [f"**Window** {window}", f"**accounts** {accounts}", f"**regions** {regions}"]
+    parts.append(f"**denied calls** {denied:,}")
+    if context.engine == "athena":
+        scanned = context.bytes_scanned / 1e9
+        parts.append(f"**data scanned** {scanned:,.2f} GB (${context.cost_usd:,.4f})")
+    elif context.engine == "local":
+        skipped = f", {context.files_skipped} skipped" if context.files_skipped else ""
+        parts.append(f"**log files read** {context.files_read:,}{skipped}")
+    return " · ".join(parts)
+
+
+def sizes_table(plan: EditPlan) -> list[str]:
+    if not plan.changes:
+        return []
+    lines = [
+        "| policy | before | after | limit | status |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for change in plan.changes:
+        status = f"**blocked**: {change.problem}" if change.blocked else "ok"
+        share = f"{change.size_after / change.size_limit:.0%}"
+        lines.append(
+            f"| `{change.policy}` | {change.size_before:,} | {change.size_after:,} | "
+            f"{change.size_limit:,} ({share} used) | {status} |"
+        )
+    return lines
+
+
+HOW_TO_REVIEW = """\
+<details><summary>How to review, trim or decline</summary>
+
+- Each category is its own commit: drop a commit to drop a category.
+- To trim, edit the policy files on this branch; the next run keeps the PR and rebuilds the branch
+  from the base, so prefer declining for anything you never want proposed again.
+- To decline a proposal for good, add to `scp-recommender.toml` on the base branch:
+
+  ```toml
+  [[declined]]
+  category = "new-service"       # the section it appears in
+  value = "bedrock:*"            # the action, prefix:* or region proposed
+  reason = "Bedrock is not approved yet (SEC-123)"
+  expires = "2027-06-30"         # optional: propose again after this date
+  ```
+- Guardrail hits are reported, never weakened: a deliberate deny stays.
+</details>"""
+
+
+def render_body(
+    findings: Sequence[Finding],
+    plan: EditPlan,
+    context: RunContext,
+    limit: int = GITHUB_BODY_LIMIT,
+) -> str:
+    """The description, cut to fit `limit` by shortening the longest tables first."""
+    rows = aggregate(findings)
+    max_rows: int | None = None
+    while True:
+        body = _render(rows, plan, context, max_rows, details=True)
+        if len(body) <= limit - SAFETY_MARGIN:
+            return body
+        longest = max((len(v) for v in by_category(rows).values()), default=0)
+        if max_rows is None:
+            max_rows = longest
+        if max_rows <= 5:
+            return _render(rows, plan, context, 5, details=False)[: limit - SAFETY_MARGIN]
+        max_rows = max(5, max_rows // 2)
+
+
+def render_evidence(findings: Sequence[Finding], plan: EditPlan, context: RunContext) -> str:
+    """Every row, uncut: committed on the branch beside the edits."""
+    return _render(aggregate(findings), plan, context, None, details=True)
+
+
+def _render(
+    rows: Sequence[Finding],
+    plan: EditPlan,
+    context: RunContext,
+    max_rows: int | None,
+    details: bool,
+) -> str:
+    groups = by_category(rows)
+    proposed = [f for f in rows if f.category.actionable and f.proposal and not f.declined]
+    lines = ["## scp-recommender: SCP changes for denied calls", "", summary_line(rows, context)]
+    lines += ["", _headline(groups, plan), ""]
+    for note in context.notes:
+        lines += [f"> {note}", ""]
+    for category, title in ACTIONABLE_TITLES.items():
+        items = [f for f in groups.get(category, []) if not f.declined]
+        if not items:
+            continue
+        calls = sum(f.count for f in items)
+        lines += [f"### {title} (`{category.value}`): {len(items)} rows, {calls:,} calls", ""]
+        lines += _table(items, context, max_rows)
+        lines.append("")
+    sizes = sizes_table(plan)
+    if sizes:
+        lines += ["### Policy sizes", "", *sizes, ""]
+    if plan.blocked:
+        lines += ["### Blocked edits", ""]
+        lines += [f"- `{c.policy}`: {c.problem}; not written." for c in plan.blocked]
+        lines.append("")
+    if not proposed and not plan.changes:
+        lines += ["Nothing to propose: every denial is settled or declined.", ""]
+    for category, title in SETTLED_TITLES.items():
+        items = groups.get(category, [])
+        if items:
+            lines += _details(f"{title}: {len(items)} rows", items, context, max_rows, details)
+    declined = [f for f in rows if f.declined]
+    if declined:
+        lines += _details(f"Declined: {len(declined)} rows", declined, context, max_rows, details)
+    lines += [HOW_TO_REVIEW, ""]
+    return "\n".join(lines)
+
+
+def _details(
+    title: str, items: Sequence[Finding], context: RunContext, max_rows: int | None, full: bool
+) -> list[str]:
+    lines = [f"<details><summary>{title}</summary>", ""]
+    if full:
+        lines += _table(items, context, max_rows)
+    else:
+        where = f"`{context.evidence_path}`" if context.evidence_path else "the evidence file"
+        lines.append(f"See {where}.")
+    return [*lines, "", "</details>", ""]
+
+
+def _headline(groups: dict[Category, list[Finding]], plan: EditPlan) -> str:
+    counts = [
+        f"{len(items)} {category.value}"
+        for category, items in groups.items()
+        if category.actionable and any(not f.declined for f in items)
+    ]
+    files = len(plan.written)
+    if not counts:
+        return "No change proposed."
+    return f"Proposes {', '.join(counts)}, changing {files} policy file{'s' * (files != 1)}."
+
+
+def pr_title(findings: Sequence[Finding], context: RunContext) -> str:
+    actionable = sum(1 for f in aggregate(findings) if f.category.actionable and not f.declined)
+    window = f" ({context.start} to {context.end})" if context.start and context.end else ""
+    return f"SCP proposals: {actionable} changes for denied calls{window}"
