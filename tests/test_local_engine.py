@@ -14,7 +14,7 @@ from moto import mock_aws
 from bench.logtree import TreeSpec, write_tree
 from recommender.errors import InputError, SourceError
 from recommender.models import Denial
-from recommender.sources import local
+from recommender.sources import local, reader
 from recommender.sources.base import QuerySpec
 from recommender.sources.local import LocalSource
 
@@ -300,13 +300,13 @@ def test_digest_and_insight_files_are_never_read(tmp_path, monkeypatch) -> None:
 
 def record_opened(monkeypatch) -> list[str]:
     opened: list[str] = []
-    read = local.read_location
+    read = reader.read_location
 
     def counting(location: str) -> bytes:
         opened.append(location)
         return read(location)
 
-    monkeypatch.setattr(local, "read_location", counting)
+    monkeypatch.setattr(reader, "read_location", counting)
     return opened
 
 
@@ -363,7 +363,7 @@ def test_worker_processes_give_the_same_answer(tmp_path, monkeypatch) -> None:
 @mock_aws
 def test_s3_prefix_gives_the_same_answer_as_the_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    local._s3_clients.clear()
+    reader._s3_clients.clear()
     spec = TreeSpec(root=tmp_path, days=3, files_per_day=2, records_per_file=20, denial_rate=0.2)
     write_tree(spec)
     client = boto3.client("s3")
@@ -379,7 +379,7 @@ def test_s3_prefix_gives_the_same_answer_as_the_folder(tmp_path, monkeypatch) ->
     assert source.stats.files_read == 2 * 2 * 2 * 2 + 4  # two days, plus the next day's 00:03
     with pytest.raises(InputError, match="s3://missing-bucket"):
         LocalSource("s3://missing-bucket/logs", progress=False).fetch(window)
-    local._s3_clients.clear()
+    reader._s3_clients.clear()
 
 
 @pytest.mark.shared_data

@@ -21,8 +21,8 @@ import duckdb
 from recommender.errors import SourceError
 from recommender.models import Denial
 from recommender.sources.base import QuerySpec, ScanStats
-from recommender.sources.logfiles import LogFile, discover, split_s3
-from recommender.sources.reader import ROW_COLUMNS, UnreadableFile, encode_rows, error_rows
+from recommender.sources.logfiles import LogFile, discover
+from recommender.sources.reader import ROW_COLUMNS, s3_client, scan_file
 from recommender.sources.sql import build_query
 
 # Below this, starting worker processes costs more than it saves.
@@ -41,47 +41,6 @@ SELECT
     errormessage, eventid, recipientaccountid, account_id, region, "timestamp"
 FROM records
 """
-
-_s3_clients: dict[int, Any] = {}
-
-
-def _s3_client() -> Any:
-    """One client per process (workers cannot share the parent's)."""
-    client = _s3_clients.get(os.getpid())
-    if client is None:
-        import boto3
-
-        client = boto3.client("s3")
-        _s3_clients[os.getpid()] = client
-    return client
-
-
-def read_location(location: str) -> bytes:
-    """The bytes of a local file or an S3 object."""
-    if location.startswith("s3://"):
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        bucket, key = split_s3(location)
-        try:
-            body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-            data: bytes = body.read()
-        except (ClientError, BotoCoreError) as error:
-            raise UnreadableFile(f"cannot read ({error})") from None
-        return data
-    try:
-        with open(location, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise UnreadableFile(f"cannot read ({error.strerror})") from None
-
-
-def scan_file(file: LogFile) -> tuple[str, bytes, str | None]:
-    """Worker task: (location, JSON Lines of its error rows, why it is unreadable or None)."""
-    try:
-        rows = error_rows(read_location(file.location), file.partition)
-    except UnreadableFile as error:
-        return file.location, b"", str(error)
-    return file.location, encode_rows(rows), None
 
 
 class LocalSource:
@@ -103,7 +62,7 @@ class LocalSource:
         self.stats = ScanStats(engine="local")
 
     def files(self, spec: QuerySpec) -> list[LogFile]:
-        client = _s3_client() if str(self.logs).startswith("s3://") else None
+        client = s3_client() if str(self.logs).startswith("s3://") else None
         return discover(self.logs, spec, client)
 
     def fetch(self, spec: QuerySpec) -> list[Denial]:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from recommender.errors import InputError
 from recommender.sources.base import QuerySpec
-from recommender.sources.reader import Partition
+from recommender.sources.reader import Partition, split_s3
 
 GRACE = timedelta(hours=1)
 LOG_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".zip")
@@ -115,15 +115,6 @@ def _s3_pages(pages: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
         raise InputError(f"s3://{bucket}/{prefix}: cannot list the bucket ({code})") from None
     except BotoCoreError as error:
         raise InputError(f"s3://{bucket}/{prefix}: cannot list the bucket ({error})") from None
-
-
-def split_s3(location: str) -> tuple[str, str]:
-    """`s3://bucket/prefix` -> (bucket, prefix)."""
-    rest = location.removeprefix("s3://")
-    bucket, _, prefix = rest.partition("/")
-    if not bucket:
-        raise InputError(f"--logs: {location!r} names no bucket (expected s3://bucket/prefix)")
-    return bucket, prefix.strip("/")
 
 
 def is_log_name(name: str) -> bool:

@@ -11,12 +11,19 @@ Lines, each plain or gzipped, and zip archives of those.
 """
 
 import io
+import os
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from isal import igzip
+
+from recommender.errors import InputError
+
+if TYPE_CHECKING:
+    from recommender.sources.logfiles import LogFile
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -207,3 +214,54 @@ def error_rows(data: bytes, partition: Partition | None = None) -> list[Row]:
 def encode_rows(rows: Iterable[Row]) -> bytes:
     """JSON Lines of the rows, for DuckDB's reader."""
     return b"".join(_encoder.encode(row) + b"\n" for row in rows)
+
+
+def split_s3(location: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` -> (bucket, prefix)."""
+    rest = location.removeprefix("s3://")
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise InputError(f"--logs: {location!r} names no bucket (expected s3://bucket/prefix)")
+    return bucket, prefix.strip("/")
+
+
+_s3_clients: dict[int, Any] = {}
+
+
+def s3_client() -> Any:
+    """One client per process (workers cannot share the parent's)."""
+    client = _s3_clients.get(os.getpid())
+    if client is None:
+        import boto3
+
+        client = boto3.client("s3")
+        _s3_clients[os.getpid()] = client
+    return client
+
+
+def read_location(location: str) -> bytes:
+    """The bytes of a local file or an S3 object."""
+    if location.startswith("s3://"):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, key = split_s3(location)
+        try:
+            body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+            data: bytes = body.read()
+        except (ClientError, BotoCoreError) as error:
+            raise UnreadableFile(f"cannot read ({error})") from None
+        return data
+    try:
+        with open(location, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise UnreadableFile(f"cannot read ({error.strerror})") from None
+
+
+def scan_file(file: "LogFile") -> tuple[str, bytes, str | None]:
+    """Worker task: (location, JSON Lines of its error rows, why it is unreadable or None)."""
+    try:
+        rows = error_rows(read_location(file.location), file.partition)
+    except UnreadableFile as error:
+        return file.location, b"", str(error)
+    return file.location, encode_rows(rows), None
