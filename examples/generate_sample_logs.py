@@ -71,7 +71,7 @@ SCENARIOS = [
     Scenario(
         "222222222223",
         "eu-central-1",
-        "bedrock-runtime.amazonaws.com",
+        "bedrock.amazonaws.com",
         "InvokeModel",
         "bedrock:InvokeModel",
         "ml-experiments",
