@@ -2,6 +2,7 @@
 
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from recommender.config import Settings
 from recommender.errors import ConfigError, InputError
 from recommender.iam_policy import TrustScope, permissions_policy, trust_policy
 
+ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "111122223333"
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ORGANIZATION_TOML = f"""
@@ -315,3 +317,30 @@ def test_cli_main_prints_error_line_and_exits_2(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         "error: --account: 'nope' is not an AWS account ID (expected 12 digits)"
     )
+
+
+def documented_commands(text: str) -> list[list[str]]:
+    """The `scp-recommender iam-policy` commands of a Markdown page, continuations joined,
+    output redirections dropped."""
+    joined = text.replace("\\\n", " ")
+    commands = []
+    for line in joined.splitlines():
+        if line.startswith("scp-recommender iam-policy"):
+            words = shlex.split(line.split(">")[0], comments=True)
+            commands.append(words[1:])
+    return commands
+
+
+def test_the_setup_guides_commands_work_with_its_settings(tmp_path):
+    page = (ROOT / "docs" / "setup.md").read_text()
+    (settings,) = [
+        block for block in re.findall(r"```toml\n(.*?)```", page, re.S) if "[athena]" in block
+    ]
+    config = tmp_path / "scp-recommender.toml"
+    config.write_text(settings)
+    commands = documented_commands(page)
+    assert len(commands) >= 4
+    for command in commands:
+        result = CliRunner().invoke(cli, ["--config", str(config), *command])
+        assert result.exit_code == 0, (command, result.output)
+        assert json.loads(result.output)["Statement"]
