@@ -138,10 +138,11 @@ def _like(values: tuple[str, ...]) -> Test:
 
 def _arn_regex(pattern: str) -> str:
     """ArnLike matches the six colon-separated parts of an ARN one by one, so a wildcard in
-    the first five parts stays within its part; the sixth (the resource) may hold colons."""
+    the first five parts stays within its part; the sixth (the resource) may hold colons.
+    A value with fewer parts matches nothing, except a lone `*`, which matches any ARN."""
     parts = pattern.split(":", 5)
     if len(parts) < 6:
-        return f"(?:{glob_to_regex(pattern)})"
+        return ".*" if set(pattern) == {"*"} else "(?!)"
     bounded = [
         "".join("[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in part)
         for part in parts[:5]

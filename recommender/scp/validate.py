@@ -5,6 +5,7 @@ recursively for `*.json`); an `organization.json` is checked against the policy 
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from recommender.scp.catalog_checks import check_actions
@@ -66,23 +67,42 @@ def check_placeholders(policy: Policy) -> list[Problem]:
     return problems
 
 
+@dataclass
+class ValidationReport:
+    files: list[Path] = field(default_factory=list)
+    rcps: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "warning"]
+
+
 def validate_paths(
     paths: Iterable[Path],
     catalog: ActionCatalog | None = None,
     size_limit: int = DEFAULT_SIZE_LIMIT,
     max_attached: int = DEFAULT_MAX_ATTACHED,
-) -> tuple[int, list[Problem]]:
-    """(number of files checked, their problems in file order)."""
-    files = sorted(set(_json_files(paths)))
-    problems: list[Problem] = []
-    for file in files:
+) -> ValidationReport:
+    """Every file under `paths`, its problems in file order, and which files are RCPs."""
+    report = ValidationReport(files=sorted(set(_json_files(paths))))
+    for file in report.files:
         if file.name == FILE_NAME:
             names = {sibling.name for sibling in file.parent.glob("*.json")} - {FILE_NAME}
             _, found = read_organization(file, names, max_attached)
-            problems.extend(found)
-        else:
-            problems.extend(validate_policy(file, catalog, size_limit))
-    return len(files), problems
+            report.problems.extend(found)
+            continue
+        parsed = read_policy(file)
+        report.problems.extend(parsed.problems)
+        if parsed.policy is not None:
+            report.problems.extend(check_policy(parsed.policy, catalog, size_limit))
+            if parsed.policy.kind == "rcp":
+                report.rcps.append(file)
+    return report
 
 
 def _json_files(paths: Iterable[Path]) -> Iterable[Path]:
