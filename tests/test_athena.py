@@ -6,6 +6,7 @@ as real Athena returns them. Where moto lacks a behaviour (paging by `MaxResults
 reasons, scanned bytes) a botocore event handler on the client fills in just that field.
 """
 
+import json
 from datetime import date
 
 import boto3
@@ -315,6 +316,15 @@ def test_unknown_workgroup_is_one_line(aws) -> None:
         athena.fetch(SPEC)
 
 
+def test_no_region_anywhere_names_the_setting(monkeypatch, tmp_path) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    athena = source(SETTINGS.model_copy(update={"region": None}))
+    with pytest.raises(ConfigError, match=r"athena\.region: not set"):
+        athena.fetch(QuerySpec(start=SPEC.start, end=SPEC.end))
+
+
 def test_backoff_grows_to_its_ceiling() -> None:
     time = FakeTime()
     pacing = Pacing(100.0, clock=time.clock, sleep=time.sleep)
@@ -460,3 +470,59 @@ def test_athena_setup_bad_bucket_is_one_line_exit_2(tmp_path, capsys) -> None:
     error = capsys.readouterr().err
     assert error.startswith("error: athena.trail_location: 's3://Not_A_Bucket' is not valid")
     assert error.count("\n") == 1
+
+
+def test_query_command_end_to_end_against_a_moto_server(tmp_path, monkeypatch, capsys) -> None:
+    """The whole CLI run, with every AWS client pointed at moto on loopback."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        for name, value in {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        boto3.client("organizations").create_organization(FeatureSet="ALL")
+        header = [name for name, _ in COLUMNS]
+        seeded = requests.post(
+            f"{endpoint}/moto-api/static/athena/query-results",
+            json={
+                "results": [
+                    {
+                        "rows": [
+                            {"Data": [{"VarCharValue": value} for value in row]}
+                            for row in (header, denial_row(4))
+                        ],
+                        "column_info": [
+                            {"Name": name, "Type": kind, "Nullable": "UNKNOWN"}
+                            for name, kind in COLUMNS
+                        ],
+                    }
+                ]
+            },
+            timeout=5,
+        )
+        assert seeded.status_code == 201
+        config = write_settings(tmp_path, database="trail_db")
+        out = tmp_path / "denials.jsonl"
+
+        main_args = ["--config", config, "query", "--engine", "athena", "--regions", "eu-west-1"]
+        main([*main_args, "--start", "2026-11-16", "--end", "2026-11-23", "--output", str(out)])
+
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert [(row["event_name"], row["count"]) for row in rows] == [("DescribeThing4", 5)]
+        assert "query (athena " in capsys.readouterr().err
+        client = boto3.client("athena")
+        (query_id,) = client.list_query_executions()["QueryExecutionIds"]
+        sent = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        assert f"account_id IN ('{DEFAULT_ACCOUNT_ID}')" in sent["Query"]
+        assert sent["ExecutionParameters"][:2] == ["'2026/11/16'", "'2026/11/24'"]
+    finally:
+        server.stop()

@@ -328,9 +328,9 @@ class AthenaSource:
 
     def fetch(self, spec: QuerySpec) -> list[Denial]:
         self.stats = ScanStats(engine="athena")
-        query, parameters = build_query(
-            self.resolve_scope(spec), dialect="athena", table=self.table
-        )
+        self.connection()  # settles the region before Organizations is asked for accounts
+        scope = self.resolve_scope(spec)
+        query, parameters = build_query(scope, dialect="athena", table=self.table)
         rows = self.run(query, parameters, type_hints=LIST_TYPE_HINTS)
         return [to_denial(row) for row in rows]
 
