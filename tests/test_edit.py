@@ -3,6 +3,7 @@ over generated policies and formats, and minimal diffs on the public example SCP
 
 import difflib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -19,8 +20,14 @@ from recommender.scp.edit import add_many, add_values
 from recommender.scp.jsonpos import JsonSyntaxError, parse, to_python
 
 
+def lines_of(text: str) -> list[str]:
+    """Lines split at "\n" only: `str.splitlines` also splits at U+0085 and U+2028 inside
+    strings."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
 def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = lines_of(before), lines_of(after)
     removed: list[str] = []
     added: list[str] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
@@ -315,16 +322,18 @@ def test_unicode_and_escapes_are_kept_and_new_values_are_json_encoded() -> None:
         '{"Statement": [{"Effect": "Deny", "Action": "s3:*", '
         '"Resource": ["arn:aws:s3:::caf\\u00e9", "arn:aws:s3:::π"]}]}\n'
     )
-    edited = add_values(policy, 0, "Resource", ['arn:aws:s3:::"quoted"\\back', "arn:aws:s3:::ü\n"])
+    edited = add_values(
+        policy, 0, "Resource", ['arn:aws:s3:::"quoted"\\back', "arn:aws:s3:::ü\n\u2028"]
+    )
     assert edited == policy.replace(
         '["arn:aws:s3:::caf\\u00e9", "arn:aws:s3:::π"]',
         '["arn:aws:s3:::\\"quoted\\"\\\\back", "arn:aws:s3:::caf\\u00e9", '
-        '"arn:aws:s3:::ü\\n", "arn:aws:s3:::π"]',
+        '"arn:aws:s3:::ü\\n\\u2028", "arn:aws:s3:::π"]',
     )
     assert json.loads(edited)["Statement"][0]["Resource"] == [
         'arn:aws:s3:::"quoted"\\back',
         "arn:aws:s3:::café",
-        "arn:aws:s3:::ü\n",
+        "arn:aws:s3:::ü\n\u2028",
         "arn:aws:s3:::π",
     ]
 
@@ -490,7 +499,7 @@ def statements(draw: st.DrawFn) -> dict[str, Any]:
 class Format:
     indent: str
     newline: str
-    inline_lists: bool
+    inline_lists: tuple[bool, ...]  # taken in turn by the lists, so a document may mix both
     compact: bool
     ensure_ascii: bool
     trailing_newline: bool
@@ -500,7 +509,10 @@ FORMATS = st.builds(
     Format,
     indent=st.sampled_from(["  ", "    ", "\t"]),
     newline=st.sampled_from(["\n", "\r\n"]),
-    inline_lists=st.booleans(),
+    inline_lists=st.one_of(
+        st.booleans().map(lambda inline: (inline,)),
+        st.lists(st.booleans(), min_size=2, max_size=6).map(tuple),
+    ),
     compact=st.booleans(),
     ensure_ascii=st.booleans(),
     trailing_newline=st.booleans(),
@@ -515,6 +527,7 @@ class Writer:
     parts: list[str] = field(default_factory=list)
     size: int = 0
     spans: dict[tuple[Any, ...], tuple[int, int]] = field(default_factory=dict)
+    lists_written: int = 0
 
     def emit(self, text: str) -> None:
         self.parts.append(text)
@@ -539,7 +552,11 @@ class Writer:
         level: int,
     ) -> None:
         is_list = open_ == "["
-        inline = self.form.compact or (is_list and self.form.inline_lists) or not entries
+        inline = self.form.compact or not entries
+        if is_list:
+            styles = self.form.inline_lists
+            inline = inline or styles[self.lists_written % len(styles)]
+            self.lists_written += 1
         self.emit(open_)
         for position, (key, value) in enumerate(entries):
             if position:
@@ -664,12 +681,7 @@ def test_generated_additions_change_only_the_element_and_only_by_the_additions(c
     for line in changed_lines(text, edited)[1]:
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         assert indent.replace(case.form.indent, "") == ""
-    if (
-        isinstance(current, list)
-        and current
-        and not case.form.inline_lists
-        and not case.form.compact
-    ):
+    if isinstance(current, list) and "\n" in text[start:end]:
         assert_minimal_diff(text, edited)
     assert add_values(edited, case.index, case.element, case.values) == edited
 

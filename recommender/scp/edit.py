@@ -289,12 +289,10 @@ def _apply(text: str, edits: Iterable[_Edit]) -> str:
 
 
 def _encode(value: str) -> str:
+    """The value as a JSON string, readable where possible: characters that show as nothing or
+    break lines in editors (U+0085, U+2028, lone surrogates...) are written escaped."""
     encoded = json.dumps(value, ensure_ascii=False)
-    try:
-        encoded.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate can only be written escaped
-        return json.dumps(value)
-    return encoded
+    return "".join(char if char.isprintable() else json.dumps(char)[1:-1] for char in encoded)
 
 
 def _walk(node: Node) -> Iterable[Node]:
