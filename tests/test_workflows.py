@@ -710,3 +710,53 @@ def test_every_commented_example_is_a_valid_setting(tmp_path):
     assert settings.github.repository == "acme/aws-scps"
     policy = permissions_policy(settings, "111122223333", "eu-west-1")
     assert {statement["Sid"] for statement in policy["Statement"]} >= {"KmsKey", "Organizations"}
+
+
+# --- The workflow's own command line, run for real (local engine, nothing published) --------
+
+
+def _checkout_for_run(tmp_path: Path) -> Path:
+    """A checkout with the policies and this environment's virtualenv, as the runner has."""
+    import shutil
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "policies", checkout / "policies")
+    (checkout / ".venv").symlink_to(VENV_BIN.parent)
+    return checkout
+
+
+@pytest.mark.parametrize(
+    ("dates", "exit_code"),
+    [
+        pytest.param({"start_date": "2026-11-16", "end_date": "2026-11-23"}, 0, id="window"),
+        pytest.param({"start_date": "2026-13-01"}, 2, id="bad-date"),
+    ],
+)
+def test_a_dry_run_of_the_workflow_step_publishes_nothing(tmp_path, dates, exit_code):
+    from tests.fakegithub import FakeGitHub
+
+    checkout = _checkout_for_run(tmp_path)
+    summary = tmp_path / "summary.md"
+    logs = {"SCP_RECOMMENDER_LOGS": str(ROOT / "examples" / "logs")}
+    context = dispatch_context(MAIN, variables=logs, engine="local", dry_run=True, **dates)
+    with FakeGitHub() as github:
+        result = execute(
+            run_step(MAIN, MAIN_STEP),
+            cwd=checkout,
+            context=context,
+            extra_env={
+                "GITHUB_STEP_SUMMARY": str(summary),
+                "GITHUB_REPOSITORY": github.repo.full_name,
+                "GITHUB_API_URL": github.url,
+            },
+        )
+    assert github.requests == [], "a dry run makes no GitHub call"
+    assert result.returncode == exit_code, result.stderr
+    out = checkout / "out" / "scp-recommender"
+    if exit_code == 0:
+        assert "2026-11-16" in summary.read_text()
+        assert (out / "pr-body.md").is_file()
+    else:
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("error: --start: '2026-13-01' is not a valid date")
+        assert not summary.exists() and not out.exists()
