@@ -413,6 +413,8 @@ def test_table_ddl_for_both_layouts(organization_id, template) -> None:
         ("trail_location", "s3://bucket/AWSLogs"),
         ("organization_id", "o-ABC"),
         ("organization_id", "o-abcdefghij' OR '1"),
+        ("organization_id", "o-abcdefghij\n"),
+        ("output_location", "s3://bucket/../x"),
         ("database", "trail-db"),
         ("table", "logs; DROP TABLE x"),
         ("output_location", "https://bucket/x"),

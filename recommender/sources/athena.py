@@ -59,19 +59,26 @@ TERABYTE = 2**40
 
 
 def _check(value: str | None, pattern: re.Pattern[str], field: str, expected: str) -> str:
-    if value is None or not pattern.match(value):
+    if value is None or not pattern.fullmatch(value):
         raise ConfigError(f"athena.{field}: {value!r} is not valid (expected {expected})")
     return value
 
 
 def _check_location(value: str | None, field: str) -> str:
     text = _check(value, S3_LOCATION, field, "s3://bucket[/prefix], bucket in lower case")
-    if ".." in text or text.rstrip("/").endswith("/AWSLogs"):
-        raise ConfigError(
-            f"athena.{field}: {value!r} is not valid (expected the trail's bucket and prefix, "
-            "without AWSLogs/ and without '..')"
-        )
+    if ".." in text:
+        raise ConfigError(f"athena.{field}: {value!r} is not valid (expected no '..')")
     return text.rstrip("/")
+
+
+def _check_trail(value: str) -> str:
+    text = _check_location(value, "trail_location")
+    if text.endswith("/AWSLogs"):
+        raise ConfigError(
+            f"athena.trail_location: {value!r} is not valid (expected the bucket and prefix "
+            "that the trail writes to, without AWSLogs/)"
+        )
+    return text
 
 
 def validated(settings: AthenaSettings) -> AthenaSettings:
@@ -85,7 +92,7 @@ def validated(settings: AthenaSettings) -> AthenaSettings:
     if settings.output_location is not None:
         _check_location(settings.output_location, "output_location")
     if settings.trail_location is not None:
-        _check_location(settings.trail_location, "trail_location")
+        _check_trail(settings.trail_location)
     if settings.organization_id is not None:
         _check(settings.organization_id, ORGANIZATION_ID, "organization_id", "o- and 10-32 a-z0-9")
     if settings.kms_key_arn is not None:
@@ -95,11 +102,12 @@ def validated(settings: AthenaSettings) -> AthenaSettings:
 
 def trail_prefix(settings: AthenaSettings) -> str:
     """`s3://bucket[/prefix]/AWSLogs/[<org-id>/]`: where the table's account folders are."""
+    validated(settings)
     if settings.trail_location is None:
         raise ConfigError("athena.trail_location: not set (expected s3://bucket[/prefix])")
-    base = _check_location(settings.trail_location, "trail_location") + "/AWSLogs/"
+    base = settings.trail_location.rstrip("/") + "/AWSLogs/"
     if settings.organization_id is not None:
-        return base + _check(settings.organization_id, ORGANIZATION_ID, "organization_id", "o-...")
+        return f"{base}{settings.organization_id}/"
     return base
 
 
@@ -111,8 +119,7 @@ def _strip_comments(text: str) -> str:
 
 def table_ddl(settings: AthenaSettings, template: Path = TABLE_SQL) -> str:
     """`sql/cloudtrail_table.sql` with its placeholders filled from validated settings."""
-    validated(settings)
-    location = trail_prefix(settings).rstrip("/") + "/"
+    location = trail_prefix(settings)
     values = {
         "database": settings.database,
         "table": settings.table,
