@@ -8,6 +8,7 @@ same query Athena runs over a view with the Athena table's columns. Only error r
 so memory does not grow with the data.
 """
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -88,21 +89,21 @@ class LocalSource:
     def _scan(self, files: list[LogFile]) -> Iterator[tuple[str, bytes, str | None]]:
         total = sum(file.size for file in files)
         sizes = {file.location: file.size for file in files}
-        with _Progress(len(files), total, self._show_progress(total)) as bar:
-            for location, chunk, problem in self._results(files, total):
+        with contextlib.ExitStack() as stack:
+            results: Iterator[tuple[str, bytes, str | None]]
+            if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(files) < 2 * self.workers:
+                results = map(scan_file, files)
+            else:
+                # Fork before the progress bar starts its thread: the workers inherit the loaded
+                # reader and nothing else runs while they are created.
+                pool = stack.enter_context(_worker_context().Pool(self.workers))
+                chunksize = max(1, min(64, len(files) // (self.workers * 8)))
+                results = pool.imap_unordered(scan_file, files, chunksize=chunksize)
+            bar = stack.enter_context(_Progress(len(files), total, self._show_progress(total)))
+            for location, chunk, problem in results:
                 self.stats.bytes_read += sizes[location]
                 bar.advance(sizes[location])
                 yield location, chunk, problem
-
-    def _results(self, files: list[LogFile], total: int) -> Iterator[tuple[str, bytes, str | None]]:
-        if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(files) < 2 * self.workers:
-            yield from map(scan_file, files)
-            return
-        # spawn: a fresh interpreter per worker, safe whatever threads the parent runs.
-        context = multiprocessing.get_context("spawn")
-        chunksize = max(1, min(64, len(files) // (self.workers * 8)))
-        with context.Pool(self.workers) as pool:
-            yield from pool.imap_unordered(scan_file, files, chunksize=chunksize)
 
     def _show_progress(self, total: int) -> bool:
         if self.progress is not None:
@@ -130,6 +131,12 @@ class LocalSource:
             raise SourceError(f"local query failed: {error}") from None
         finally:
             connection.close()
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    # fork is cheap and needs no re-import of the command's modules; spawn where it is missing.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
 
 
 class _Progress:

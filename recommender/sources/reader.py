@@ -7,7 +7,8 @@ and dropped, so memory follows the largest file, not the data. The rows come out
 with the flat columns of `ROW_COLUMNS`, ready for DuckDB.
 
 Accepted shapes: `{"Records": [...]}` (CloudTrail's delivery format), a bare JSON array, JSON
-Lines, each plain or gzipped, and zip archives of those.
+Lines, each plain or gzipped, and zip archives of those. `scan_file` is the task the worker
+processes run: read one local file or S3 object and return its rows, or why it is unreadable.
 """
 
 import io
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+ERROR_CODE_KEY = b'"errorCode"'
 
 
 class SessionIssuer(msgspec.Struct):
@@ -202,6 +204,10 @@ def error_rows(data: bytes, partition: Partition | None = None) -> list[Row]:
     """The records of one file's bytes that carry an error code, as flat rows."""
     rows: list[Row] = []
     for document in _documents(data):
+        if ERROR_CODE_KEY not in document:
+            # Most deliveries hold no error: a search is far cheaper than decoding.
+            _check_complete(document)
+            continue
         try:
             for record in _decode_records(document):
                 if record.errorCode:
@@ -209,6 +215,13 @@ def error_rows(data: bytes, partition: Partition | None = None) -> list[Row]:
         except msgspec.MsgspecError as error:
             raise UnreadableFile(f"unexpected record shape ({error})") from None
     return rows
+
+
+def _check_complete(document: bytes) -> None:
+    """A document left undecoded must at least look whole (truncation is the usual damage)."""
+    text = document.strip()
+    if text and (text[:1] not in b"[{" or text[-1:] not in b"]}"):
+        raise UnreadableFile("not JSON or truncated: expected an object, an array or JSON Lines")
 
 
 def encode_rows(rows: Iterable[Row]) -> bytes:
