@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Category(StrEnum):
-    """Finding categories: the exact strings of the design's contract."""
+    """Finding categories: the exact strings of the design's contract, in reading order
+    (what needs a change first, then what needs attention, then what is settled)."""
 
     NEW_SERVICE = "new-service"
     NEW_PREFIX = "new-prefix"
@@ -14,10 +15,10 @@ class Category(StrEnum):
     NEW_ACTION = "new-action"
     NEW_REGION = "new-region"
     GLOBAL_SERVICE = "global-service"
+    UNKNOWN = "unknown"
     GUARDRAIL = "guardrail"
     ALREADY_ALLOWED = "already-allowed"
     NOT_SCP = "not-scp"
-    UNKNOWN = "unknown"
 
     @property
     def actionable(self) -> bool:

@@ -5,18 +5,7 @@ from collections.abc import Iterable, Sequence
 
 from recommender.models import Category, Finding
 
-CATEGORY_ORDER = [
-    Category.NEW_SERVICE,
-    Category.NEW_PREFIX,
-    Category.RENAMED_ACTION,
-    Category.NEW_ACTION,
-    Category.NEW_REGION,
-    Category.GLOBAL_SERVICE,
-    Category.UNKNOWN,
-    Category.GUARDRAIL,
-    Category.ALREADY_ALLOWED,
-    Category.NOT_SCP,
-]
+CATEGORY_ORDER = list(Category)
 
 
 def by_category(findings: Iterable[Finding]) -> dict[Category, list[Finding]]:
