@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from recommender.cli import AppContext
+from recommender.commands.options import denials_option, policies_option
 from recommender.pipeline import classify_denials
 from recommender.render.jsonout import render_json
 from recommender.render.markdown import RunContext, render_evidence
@@ -14,19 +15,8 @@ from recommender.sources.files import read_denials
 
 
 @click.command("classify")
-@click.option(
-    "--denials",
-    "denials_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Denial rows: JSON Lines, a JSON array or CSV (an Athena console download works).",
-)
-@click.option(
-    "--policies",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of SCP JSON files and organization.json (default: policies.dir, 'policies').",
-)
+@denials_option
+@policies_option
 @click.option(
     "--format",
     "fmt",

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from recommender.cli import AppContext
+from recommender.commands.options import denials_option, policies_option
 from recommender.pipeline import classify_denials, prepare_proposals, write_out_dir
 from recommender.propose import write_atomically
 from recommender.render.markdown import RunContext
@@ -13,19 +14,8 @@ from recommender.sources.files import read_denials
 
 
 @click.command("propose")
-@click.option(
-    "--denials",
-    "denials_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Denial rows (JSON Lines, JSON array or CSV), e.g. the output of `query`.",
-)
-@click.option(
-    "--policies",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of SCP JSON files (default: policies.dir, 'policies').",
-)
+@denials_option
+@policies_option
 @click.option("--write", is_flag=True, help="Edit the policy files in place (all or none).")
 @click.option(
     "--out-dir",
