@@ -13,6 +13,7 @@ from typing import Any
 from recommender import validation
 from recommender.config import Settings
 from recommender.errors import ConfigError, InputError
+from recommender.github import REPOSITORY
 from recommender.sources.athena import trail_prefix, validated
 
 OIDC_HOST = "token.actions.githubusercontent.com"
@@ -50,10 +51,8 @@ ORGANIZATIONS_READ_ACTIONS = [
     "organizations:ListTargetsForPolicy",
 ]
 
-# The Athena settings are checked by recommender.sources.athena (the same fence as for SQL);
-# these are the GitHub names of the trust policy.
-GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# The Athena settings are checked by recommender.sources.athena (the same fence as for SQL) and
+# the repository name by recommender.github; these are the other names of the trust policy.
 GIT_BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 NUMERIC_ID = re.compile(r"^[1-9]\d{0,19}$")
@@ -90,10 +89,10 @@ def partition_of(region: str) -> str:
 
 
 def repository_name(value: str, field: str = "--repository") -> str:
-    owner, slash, name = value.strip().partition("/")
-    if not slash or not GITHUB_OWNER.match(owner) or not GITHUB_REPO.match(name):
+    text = value.strip()
+    if not REPOSITORY.fullmatch(text):
         raise InputError(f"{field}: {value!r} is not a GitHub repository (expected owner/name)")
-    return f"{owner}/{name}"
+    return text
 
 
 def _policy(statements: list[dict[str, Any]]) -> dict[str, Any]:

@@ -426,7 +426,19 @@ def test_a_dry_run_gets_no_github_token():
     assert (dry["GITHUB_TOKEN"], dry["DRY_RUN"]) == ("", "true")
     scheduled = step_environment(step, schedule_context())
     assert (scheduled["GITHUB_TOKEN"], scheduled["DRY_RUN"]) == ("ghs_test", "false")
-    assert scheduled["ENGINE"] == "athena"
+
+
+@pytest.mark.parametrize(
+    ("context", "engine"),
+    [
+        (schedule_context(), "athena"),
+        (schedule_context({"SCP_RECOMMENDER_ENGINE": "local"}), "local"),
+        (dispatch_context(MAIN, {"SCP_RECOMMENDER_ENGINE": "local"}), "athena"),
+        (dispatch_context(MAIN, engine="local"), "local"),
+    ],
+)
+def test_engine_comes_from_the_form_then_the_variable(context, engine):
+    assert step_environment(run_step(MAIN, MAIN_STEP), context)["ENGINE"] == engine
 
 
 # --- The scripts, executed ------------------------------------------------------------------
