@@ -226,18 +226,18 @@ def test_query_text_parameters_and_context_as_sent(aws) -> None:
 
 
 def test_every_page_of_more_than_1000_rows_is_read(aws) -> None:
-    seed([denial_row(index) for index in range(2_345)])
+    seed([denial_row(index) for index in range(2_001)])
     athena = source()
     asked = page_like_athena(athena)
 
     denials = athena.fetch(SPEC)
 
-    assert len(denials) == 2_345
+    assert len(denials) == 2_001
     assert asked == [None, "1000", "2000"]
     # Only the first page starts with the header row.
     assert denials[0].event_name == "DescribeThing0"
     assert denials[1_000].event_name == "DescribeThing1000"
-    assert denials[-1].event_name == "DescribeThing2344"
+    assert denials[-1].event_name == "DescribeThing2000"
 
 
 def test_empty_and_null_columns_become_empty_lists_and_none(aws) -> None:
@@ -528,3 +528,14 @@ def test_query_command_end_to_end_against_a_moto_server(tmp_path, monkeypatch, c
         assert sent["ExecutionParameters"][:2] == ["'2026/11/16'", "'2026/11/24'"]
     finally:
         server.stop()
+
+
+def test_athena_setup_failure_is_one_line_exit_1(aws, tmp_path, capsys) -> None:
+    config = write_settings(tmp_path, workgroup="missing")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", config, "athena-setup"])
+    assert exit_.value.code == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: Athena query (not started) failed: ")
+    assert "WorkGroup does not exist" in error
+    assert error.count("\n") == 1
