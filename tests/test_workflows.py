@@ -269,14 +269,14 @@ def test_zizmor_finds_nothing_offline():
     assert "No findings" in result.stdout
 
 
-@pytest.mark.parametrize("workflow", ALL_WORKFLOWS, ids=lambda path: path.name)
-def test_workflow_matches_githubs_schema(workflow: Path):
+def test_workflows_match_githubs_schema():
+    assert {path.name for path in ALL_WORKFLOWS} >= {"ci.yml", "policies.yml", MAIN.name}
     result = subprocess.run(
         [
             str(VENV_BIN / "check-jsonschema"),
             "--builtin-schema",
             "vendor.github-workflows",
-            str(workflow),
+            *map(str, ALL_WORKFLOWS),
         ],
         capture_output=True,
         text=True,
