@@ -117,7 +117,7 @@ class Classifier:
     def classify(self, denial: Denial) -> list[Finding]:
         message = parse_message(denial.error_message, denial.error_code)
         action = self._action(denial, message)
-        principal = message.principal_arn or (denial.principals[0] if denial.principals else None)
+        principal = _principal_arn(message.principal_arn, denial.principals)
         # The principal changes the answer only where a policy has a condition on it.
         principal_matters = bool(self.policy_set.context_keys & PRINCIPAL_KEYS)
         key = (
@@ -125,7 +125,7 @@ class Classifier:
             denial.region,
             denial.account_id,
             principal if principal_matters else None,
-            any(_service_linked(arn) for arn in (principal, *denial.principals) if arn),
+            any(_service_linked(arn) for arn in _callers(message, denial) if arn),
             message.policy_type,
             message.explicit,
         )
@@ -221,12 +221,19 @@ class Classifier:
         management = self.policy_set.management_account
         if management and denial.account_id == management:
             return f"{management} is the management account: SCPs never apply to it"
-        samples = [p for p in (principal, *denial.principals) if p]
-        if any(_service_linked(arn) for arn in samples):
+        if any(_service_linked(arn) for arn in (principal, *_callers(message, denial)) if arn):
             return "the caller is a service-linked role: SCPs never apply to those"
         return None
 
     def _allowed(self, decision: Decision, message: DenialMessage) -> Cause:
+        maybe_denies = [match for level in decision.levels for match in level.maybe_denies]
+        if message.is_scp and maybe_denies:
+            # The message says an SCP denied it and only a statement that depends on what the
+            # row lacks can have: the call was not fixed since, its cause is not known.
+            causes = "; ".join(f"{m.policy} {m.label}: {m.why_maybe()}" for m in maybe_denies)
+            reason = f"an SCP denied it, and only these statements can have: {causes}"
+            refs = tuple(_ref(match) for match in maybe_denies)
+            return Cause(Category.UNKNOWN, reason, maybe_denies[0].statement, None, refs)
         allows = tuple(_ref(match) for level in decision.levels for match in level.allows)
         if message.is_scp:
             reason = "the SCPs in policies/ allow this call now: it was fixed after the denial"
@@ -408,6 +415,28 @@ def _skipped_checks(denial: Denial) -> tuple[str, ...]:
     if not denial.account_id:
         skipped.append("account: the row has none")
     return tuple(skipped)
+
+
+def _principal_arn(message_arn: str | None, principals: Sequence[str]) -> str | None:
+    """The caller as `aws:PrincipalArn` sees it: for an assumed role, the role's ARN, not the
+    session's (IAM User Guide, aws:PrincipalArn). The row's role ARN with the same name keeps the
+    role's path, which the session ARN does not carry."""
+    if message_arn is None:
+        return principals[0] if principals else None
+    head, _, resource = message_arn.partition(":assumed-role/")
+    if not resource or ":sts::" not in head:
+        return message_arn
+    role = resource.split("/", 1)[0]
+    for candidate in principals:
+        if candidate.endswith(f"/{role}") and ":role/" in candidate:
+            return candidate
+    partition, _, account = head.removeprefix("arn:").partition(":sts::")
+    return f"arn:{partition}:iam::{account}:role/{role}"
+
+
+def _callers(message: DenialMessage, denial: Denial) -> tuple[str | None, ...]:
+    """Every ARN the row names for its caller: the message's (a session) and the samples."""
+    return (message.principal_arn, *denial.principals)
 
 
 def _service_linked(arn: str) -> bool:
