@@ -782,3 +782,21 @@ def test_every_example_policy_takes_an_addition_to_each_list_with_a_minimal_diff
                 assert statement_list(json.loads(edited))[index][element] == expected
                 edits += 1
     assert edits > 30
+
+
+@pytest.mark.shared_data
+def test_positions_parser_agrees_with_json_loads_on_every_example_file(shared_data: Path) -> None:
+    checked = 0
+    for path in sorted(
+        p for folder in EXAMPLE_FOLDERS for p in (shared_data / folder).rglob("*.json")
+    ):
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        try:
+            expected = json.loads(text)
+        except ValueError:
+            with pytest.raises(JsonSyntaxError):
+                parse(text)
+            continue
+        assert to_python(parse(text)) == expected, path
+        checked += 1
+    assert checked > 100
