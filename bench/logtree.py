@@ -15,6 +15,7 @@ source IP. `Expected` counts the denials the default query keeps, per event day 
 """
 
 import argparse
+import math
 import random
 import uuid
 from collections import Counter
@@ -354,7 +355,7 @@ def spec_for_size(root: Path, size_mb: int, **overrides: object) -> TreeSpec:
         setattr(spec, name, value)
     folders = len(spec.accounts) * len(spec.regions) * spec.days
     total_records = size_mb * 1_000_000 // RECORD_BYTES
-    spec.files_per_day = max(1, total_records // (folders * spec.records_per_file))
+    spec.files_per_day = max(1, math.ceil(total_records / (folders * spec.records_per_file)))
     return spec
 
 
