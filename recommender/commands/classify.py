@@ -58,7 +58,8 @@ def classify(
     elif fmt == "markdown":
         from recommender.propose import EditPlan
 
-        report = render_evidence(classified.findings, EditPlan(), RunContext())
+        context = RunContext(redact=settings.redaction.principals)
+        report = render_evidence(classified.findings, EditPlan(), context)
     else:
         report = render_table(classified.findings, classified.summary)
     if output is not None:

@@ -48,7 +48,10 @@ def propose(
     classified = classify_denials(
         read_denials(denials_path), policies or Path(settings.policies.dir), settings
     )
-    proposals = prepare_proposals(classified, settings, RunContext())
+    context = RunContext(
+        redact=settings.redaction.principals, evidence_path=settings.github.evidence_path
+    )
+    proposals = prepare_proposals(classified, settings, context)
     plan = proposals.plan
     for change in plan.blocked:
         click.echo(f"blocked: {change.policy}: {change.problem}", err=True)

@@ -124,7 +124,12 @@ def _change(finding: Finding) -> str:
     proposal = finding.proposal
     if proposal is None:
         return ""
-    return f"add `{proposal.add}` to `{proposal.policy}` {proposal.statement} `{proposal.element}`"
+    change = (
+        f"add `{proposal.add}` to `{proposal.policy}` {proposal.statement} `{proposal.element}`"
+    )
+    if finding.declined:
+        return f"{change}<br>**declined**: {_cell(finding.declined)}"
+    return change
 
 
 def evidence_rows(findings: Sequence[Finding], context: RunContext) -> list[str]:
@@ -295,11 +300,12 @@ def _details(
 
 
 def _headline(groups: dict[Category, list[Finding]], plan: EditPlan) -> str:
-    counts = [
-        f"{len(items)} {category.value}"
+    proposed = {
+        category: [f for f in items if not f.declined]
         for category, items in groups.items()
-        if category.actionable and any(not f.declined for f in items)
-    ]
+        if category.actionable
+    }
+    counts = [f"{len(items)} {category.value}" for category, items in proposed.items() if items]
     files = len(plan.written)
     if not counts:
         return "No change proposed."
