@@ -129,7 +129,7 @@ def test_region_guard_through_not_action(org_set) -> None:
     decision = evaluate(org_set, call)
     assert (decision.allowed, decision.deny_type, decision.certain) == (False, "explicit", True)
     [deny] = decision.explicit_denies
-    assert (deny.policy, deny.label, deny.via, deny.patterns) == (
+    assert (deny.policy, deny.label, deny.via, deny.patterns_for(call.action)) == (
         "region.json",
         "DenyOutsideEU",
         "NotAction",
@@ -187,7 +187,7 @@ def test_allow_list_on_an_ou_denies_implicitly(org_set) -> None:
     assert allowed.allowed
     [workloads] = [level for level in allowed.levels if level.level.name == "Workloads"]
     [allow] = workloads.allows
-    assert (allow.via, allow.patterns) == ("Action", ("events:*",))
+    assert (allow.via, allow.patterns_for("events:PutRule")) == ("Action", ("events:*",))
     assert evaluate(org_set, Call("lambda:GetFunction", "eu-west-1", "222222222222")).allowed
     assert not evaluate(org_set, Call("lambda:GetFunctions", "eu-west-1", "222222222222")).allowed
 

@@ -56,7 +56,7 @@ def explain(
     )
     policy_set = load_policy_set(policies or Path(app.settings.policies.dir))
     click.echo(describe_call(call))
-    for line in describe_decision(evaluate(policy_set, call)):
+    for line in describe_decision(evaluate(policy_set, call), call.action):
         click.echo(line)
 
 

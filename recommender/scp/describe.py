@@ -14,11 +14,11 @@ def describe_call(call: Call) -> str:
     return " ".join(parts)
 
 
-def describe_decision(decision: Decision) -> list[str]:
+def describe_decision(decision: Decision, action: str) -> list[str]:
     lines = [_verdict(decision)]
     for level in decision.levels:
         lines.append("")
-        lines.extend(_level(level))
+        lines.extend(_level(level, action))
     if decision.notes:
         lines.append("")
         lines.extend(f"note: {note}" for note in decision.notes)
@@ -48,27 +48,27 @@ def _target(level: LevelDecision) -> str:
     return f"{kind} {target.name} ({target.target_id})"
 
 
-def _level(level: LevelDecision) -> list[str]:
+def _level(level: LevelDecision, action: str) -> list[str]:
     names = ", ".join(policy.name for policy in level.level.policies) or "no SCPs attached"
     lines = [f"{_target(level)}: {names}"]
     for match in level.denies:
-        lines.extend(_statement("deny", match))
+        lines.extend(_statement("deny", match, action))
     for match in level.allows:
-        lines.extend(_statement("allow", match))
+        lines.extend(_statement("allow", match, action))
     for match in level.maybe_denies:
-        lines.extend(_statement("maybe deny", match))
+        lines.extend(_statement("maybe deny", match, action))
     for match in level.maybe_allows:
-        lines.extend(_statement("maybe allow", match))
+        lines.extend(_statement("maybe allow", match, action))
     if not level.allowed:
         lines.append("  no Allow statement matches: implicit deny at this level")
     return lines
 
 
-def _statement(verdict: str, match: StatementMatch) -> list[str]:
+def _statement(verdict: str, match: StatementMatch, action: str) -> list[str]:
     if match.via == "NotAction":
         how = "NotAction does not exempt the action"
     else:
-        how = "Action " + ", ".join(f'"{pattern}"' for pattern in match.patterns)
+        how = "Action " + ", ".join(f'"{pattern}"' for pattern in match.patterns_for(action))
     lines = [f"  {verdict}: {match.policy} {match.label} ({how})"]
     lines.extend(f"    {_condition(result)}" for result in match.conditions)
     if match.match == "maybe":

@@ -8,8 +8,11 @@ statements are treated as not matching; `Decision.certain` says whether one coul
 answer.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal
+from weakref import WeakKeyDictionary
 
 from recommender.scp.conditions import Context, all3, evaluate_condition
 from recommender.scp.model import ActionElement, Condition, Statement
@@ -36,19 +39,25 @@ class Call:
     principal_arn: str | None = None
     org_id: str | None = None
 
+    @property
+    def principal_account(self) -> str | None:
+        return self.account or _arn_account(self.principal_arn)
+
     def context(self) -> dict[str, tuple[str, ...]]:
         """The condition keys known for this call; any other key is not known."""
         known: dict[str, tuple[str, ...]] = {}
-        if self.region:
-            known[REQUESTED_REGION] = (self.region,)
-        if self.principal_arn:
-            known[PRINCIPAL_ARN] = (self.principal_arn,)
-        account = self.account or _arn_account(self.principal_arn)
-        if account:
-            known[PRINCIPAL_ACCOUNT] = (account,)
-        if self.org_id:
-            known[PRINCIPAL_ORG_ID] = (self.org_id,)
+        for key, value in self.known_values():
+            if value:
+                known[key] = (value,)
         return known
+
+    def known_values(self) -> tuple[tuple[str, str | None], ...]:
+        return (
+            (REQUESTED_REGION, self.region),
+            (PRINCIPAL_ARN, self.principal_arn),
+            (PRINCIPAL_ACCOUNT, self.principal_account),
+            (PRINCIPAL_ORG_ID, self.org_id),
+        )
 
 
 def _arn_account(arn: str | None) -> str | None:
@@ -76,7 +85,6 @@ class StatementMatch:
     statement: Statement
     level: Level
     match: MatchKind
-    action: str
     conditions: tuple[ConditionResult, ...]
 
     @property
@@ -84,12 +92,11 @@ class StatementMatch:
         """Whether the action matched through the statement's Action or its NotAction."""
         return self.statement.action_element
 
-    @property
-    def patterns(self) -> tuple[str, ...]:
-        """The Action patterns, as written, that cover the call (none for NotAction)."""
+    def patterns_for(self, action: str) -> tuple[str, ...]:
+        """The Action patterns, as written, that cover the action (none for NotAction)."""
         if self.statement.actions is None:
             return ()
-        return self.statement.matcher.matching_patterns(self.action)
+        return self.statement.matcher.matching_patterns(action)
 
     @property
     def policy(self) -> str:
@@ -170,39 +177,70 @@ class Decision:
         return tuple(sorted(keys, key=str.lower))
 
 
+_CALL_VALUES: dict[str, Callable[[Call], str | None]] = {
+    REQUESTED_REGION: attrgetter("region"),
+    PRINCIPAL_ARN: attrgetter("principal_arn"),
+    PRINCIPAL_ACCOUNT: attrgetter("principal_account"),
+    PRINCIPAL_ORG_ID: attrgetter("org_id"),
+}
+
+
+@dataclass
+class _Memo:
+    """What one policy set has already worked out: decisions, and condition outcomes per
+    statement and the context values its conditions read."""
+
+    # the call's values that some statement reads: the others cannot change a decision
+    read: tuple[Callable[[Call], str | None], ...]
+    decisions: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+    conditions: dict[tuple[object, ...], tuple[ConditionResult, ...]] = field(default_factory=dict)
+
+
+_MEMOS: "WeakKeyDictionary[PolicySet, _Memo]" = WeakKeyDictionary()
+MEMO_LIMIT = 200_000
+
+
 def evaluate(policy_set: PolicySet, call: Call) -> Decision:
     if call.account and call.account == policy_set.management_account:
         return Decision(True, None, True, (), False, ("management account: SCPs do not apply",))
     if call.principal_arn and SERVICE_LINKED_ROLE in call.principal_arn:
         return Decision(True, None, True, (), False, ("service-linked role: SCPs do not apply",))
-    context = call.context()
+    memo = _MEMOS.get(policy_set)
+    if memo is None:
+        read = tuple(_CALL_VALUES[key] for key in KNOWN_KEYS if key in policy_set.context_keys)
+        memo = _MEMOS[policy_set] = _Memo(read)
     governance = policy_set.governance(call.account)
-    # Calls that differ only in what no statement looks at share one decision.
+    # Calls that differ only in what no statement looks at share one decision: the same
+    # statements match their actions, the accounts are governed alike, and the values the
+    # statements read are equal.
     key = (
-        call.action.lower(),
-        tuple(level.target_id for level in governance.levels),
-        governance.notes,
-        *(context.get(name) for name in KNOWN_KEYS if name in policy_set.context_keys),
+        policy_set.action_signature(call.action),
+        governance.key,
+        *[value(call) for value in memo.read],
     )
-    cached = policy_set.cached_decision(key)
-    if isinstance(cached, Decision):
-        return cached
-    matching = policy_set.statements_matching(call.action)
-    levels = tuple(
-        _decide_level(level, matching, call.action, context) for level in governance.levels
-    )
-    decision = _combine(levels, governance.notes)
-    policy_set.remember(key, decision)
+    decision = memo.decisions.get(key)
+    if decision is None:
+        context = call.context()
+        matching = policy_set.statements_matching(call.action)
+        levels = tuple(_decide_level(level, matching, context, memo) for level in governance.levels)
+        decision = _combine(levels, governance.notes)
+        if len(memo.decisions) > MEMO_LIMIT:
+            memo.decisions.clear()
+        memo.decisions[key] = decision
     return decision
 
 
 def _decide_level(
-    level: Level, matching: dict[str, tuple[Statement, ...]], action: str, context: Context
+    level: Level,
+    matching: dict[str, tuple[Statement, ...]],
+    context: Context,
+    memo: _Memo,
 ) -> LevelDecision:
     found: dict[tuple[str, MatchKind], list[StatementMatch]] = {}
     for policy in level.policies:
         for statement in matching.get(policy.name, ()):
-            match = match_statement(statement, level, action, context)
+            results = _condition_results(statement, context, memo)
+            match = _match(statement, level, results)
             if match is not None:
                 found.setdefault((statement.effect, match.match), []).append(match)
     return LevelDecision(
@@ -214,21 +252,44 @@ def _decide_level(
     )
 
 
-def match_statement(
-    statement: Statement, level: Level, action: str, context: Context
-) -> StatementMatch | None:
-    """How a statement whose action element covers `action` fares on the rest; None: no match."""
-    results = tuple(
+def _condition_results(
+    statement: Statement, context: Context, memo: _Memo
+) -> tuple[ConditionResult, ...]:
+    if not statement.conditions:
+        return ()
+    key = (id(statement), *(context.get(name) for name in statement.context_keys))
+    results = memo.conditions.get(key)
+    if results is None:
+        results = condition_results(statement, context)
+        if len(memo.conditions) > MEMO_LIMIT:
+            memo.conditions.clear()
+        memo.conditions[key] = results
+    return results
+
+
+def condition_results(statement: Statement, context: Context) -> tuple[ConditionResult, ...]:
+    """Every operator/key pair of the statement evaluated against the call's context."""
+    return tuple(
         ConditionResult(
             condition, evaluate_condition(condition, context), context.get(condition.key_lower)
         )
         for condition in statement.conditions
     )
+
+
+def match_statement(statement: Statement, level: Level, context: Context) -> StatementMatch | None:
+    """How a statement whose action element matched the call fares on the rest; None: no match."""
+    return _match(statement, level, condition_results(statement, context))
+
+
+def _match(
+    statement: Statement, level: Level, results: tuple[ConditionResult, ...]
+) -> StatementMatch | None:
     outcome = all3(result.outcome for result in results)
     if outcome is False:
         return None
     kind: MatchKind = "yes" if outcome and not statement.resource_scoped else "maybe"
-    return StatementMatch(statement, level, kind, action, results)
+    return StatementMatch(statement, level, kind, results)
 
 
 def _combine(levels: tuple[LevelDecision, ...], notes: tuple[str, ...]) -> Decision:

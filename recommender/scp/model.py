@@ -5,6 +5,7 @@ keep the author's spelling (action case, operator form) so that explanations quo
 written; matching uses the precompiled forms.
 """
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,7 @@ from recommender.scp.operators import Operator, parse_operator, spelled_like
 from recommender.scp.patterns import ActionMatcher
 
 PolicyKind = Literal["scp", "rcp"]
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 Effect = Literal["Allow", "Deny"]
 ActionElement = Literal["Action", "NotAction"]
 
@@ -24,19 +26,29 @@ class Condition:
     operator: str
     key: str
     values: tuple[str, ...]
+    # Derived once: conditions are evaluated millions of times.
+    key_lower: str = field(init=False, repr=False, compare=False)
+    parsed: Operator | None = field(init=False, repr=False, compare=False)
+    variables: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def key_lower(self) -> str:
-        return self.key.lower()
-
-    @property
-    def parsed(self) -> Operator | None:
-        """The operator's parts; a name in the wrong letter case is read as its right spelling."""
+    def __post_init__(self) -> None:
         parsed = parse_operator(self.operator)
-        if parsed is None:
+        if parsed is None:  # a name in the wrong letter case is read as its right spelling
             spelling = spelled_like(self.operator)
             parsed = parse_operator(spelling) if spelling else None
-        return parsed
+        object.__setattr__(self, "key_lower", self.key.lower())
+        object.__setattr__(self, "parsed", parsed)
+        names = {
+            name.split(",")[0].strip().lower()
+            for value in self.values
+            for name in _VARIABLE.findall(value)
+        }
+        object.__setattr__(self, "variables", tuple(sorted(names - set("*?$"))))
+
+    @property
+    def context_keys(self) -> tuple[str, ...]:
+        """Lower-case keys whose values decide this condition: its key and policy variables."""
+        return (self.key_lower, *self.variables)
 
 
 @dataclass(frozen=True)
@@ -55,10 +67,13 @@ class Statement:
     column: int = 0
     offset: int = 0
     matcher: ActionMatcher = field(init=False, repr=False, compare=False)
+    context_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         patterns = self.actions if self.actions is not None else self.not_actions
         object.__setattr__(self, "matcher", ActionMatcher(patterns or ()))
+        keys = {key for condition in self.conditions for key in condition.context_keys}
+        object.__setattr__(self, "context_keys", tuple(sorted(keys)))
 
     @property
     def label(self) -> str:

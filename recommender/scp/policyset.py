@@ -7,9 +7,7 @@ guessing an OU would invent both allows and denies. Without organization.json ev
 applies at a single level.
 """
 
-import re
-from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +20,6 @@ from recommender.scp.problems import Problem, raise_first_error
 LevelKind = Literal["root", "ou", "account", "all"]
 ALL_POLICIES = "*"
 CACHE_LIMIT = 200_000
-_VARIABLE = re.compile(r"\$\{([^},]*)")
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,8 @@ class Governance:
 
     levels: tuple[Level, ...]
     notes: tuple[str, ...] = ()
+    # Equal for accounts governed alike (same levels, same notes): they share decisions.
+    key: int = 0
 
 
 class PolicySet:
@@ -60,16 +59,12 @@ class PolicySet:
         self.rcps = rcps
         self.warnings = warnings
         self._governance: dict[str | None, Governance] = {}
-        self._by_action: dict[str, dict[str, tuple[Statement, ...]]] = {}
-        statements = [s for policy in policies.values() for s in policy.statements]
-        self._always = tuple(s for s in statements if s.matcher.needs_every_action or s.not_actions)
-        self._by_prefix: dict[str, list[Statement]] = {}
-        for statement in statements:
-            if statement.not_actions is None:
-                for prefix in statement.matcher.literal_prefixes:
-                    self._by_prefix.setdefault(prefix, []).append(statement)
-        self.context_keys = _context_keys(statements)
-        self._decisions: dict[Hashable, object] = {}
+        self._by_action: dict[str, tuple[dict[str, tuple[Statement, ...]], int]] = {}
+        self._signatures: dict[tuple[int, ...], int] = {}
+        self._shared_governance: dict[tuple[tuple[str, ...], tuple[str, ...]], Governance] = {}
+        self._by_prefix: dict[str, tuple[Statement, ...]] = {}
+        self._statements = tuple(s for policy in policies.values() for s in policy.statements)
+        self.context_keys = frozenset(key for s in self._statements for key in s.context_keys)
 
     @property
     def management_account(self) -> str | None:
@@ -78,38 +73,52 @@ class PolicySet:
     def governance(self, account: str | None) -> Governance:
         cached = self._governance.get(account)
         if cached is None:
-            cached = self._governance[account] = self._build_governance(account)
+            built = self._build_governance(account)
+            identity = (tuple(level.target_id for level in built.levels), built.notes)
+            cached = self._shared_governance.get(identity)
+            if cached is None:
+                cached = replace(built, key=len(self._shared_governance))
+                self._shared_governance[identity] = cached
+            self._governance[account] = cached
         return cached
 
     def statements_matching(self, action: str) -> dict[str, tuple[Statement, ...]]:
         """Per policy name, its statements whose Action covers (or NotAction spares) `action`."""
-        action_lower = action.lower()
+        return self._matching(action.lower())[0]
+
+    def action_signature(self, action: str) -> int:
+        """Equal for two actions exactly when the same statements match them: such actions
+        share every decision, which is what makes evaluating many distinct actions cheap."""
+        return self._matching(action.lower())[1]
+
+    def _matching(self, action_lower: str) -> tuple[dict[str, tuple[Statement, ...]], int]:
         cached = self._by_action.get(action_lower)
         if cached is not None:
             return cached
-        prefix = action_lower.partition(":")[0]
         found: dict[str, list[Statement]] = {}
-        for statement in (*self._by_prefix.get(prefix, ()), *self._always):
-            covered = statement.matcher.matches(action_lower)
-            if covered == (statement.not_actions is None):
+        for statement in self._candidates(action_lower.partition(":")[0]):
+            if statement.matcher.matches(action_lower) == (statement.not_actions is None):
                 found.setdefault(statement.policy, []).append(statement)
-        result = {
-            policy: tuple(sorted(set(statements), key=lambda s: s.index))
-            for policy, statements in found.items()
-        }
+        result = {policy: tuple(statements) for policy, statements in found.items()}
+        statement_ids = tuple(id(s) for statements in result.values() for s in statements)
+        signature = self._signatures.setdefault(statement_ids, len(self._signatures))
         if len(self._by_action) > CACHE_LIMIT:
             self._by_action.clear()
-        self._by_action[action_lower] = result
-        return result
+        entry = self._by_action[action_lower] = (result, signature)
+        return entry
 
-    def cached_decision(self, key: Hashable) -> object:
-        """A decision remembered under `key` by the evaluator (which owns the key's meaning)."""
-        return self._decisions.get(key)
-
-    def remember(self, key: Hashable, decision: object) -> None:
-        if len(self._decisions) > CACHE_LIMIT:
-            self._decisions.clear()
-        self._decisions[key] = decision
+    def _candidates(self, prefix: str) -> tuple[Statement, ...]:
+        """Statements that can match an action of the prefix, in policy and statement order."""
+        cached = self._by_prefix.get(prefix)
+        if cached is None:
+            cached = self._by_prefix[prefix] = tuple(
+                statement
+                for statement in self._statements
+                if statement.not_actions is not None
+                or statement.matcher.needs_every_action
+                or prefix in statement.matcher.literal_prefixes
+            )
+        return cached
 
     def _build_governance(self, account: str | None) -> Governance:
         organization = self.organization
@@ -134,17 +143,6 @@ class PolicySet:
             else ("ou" if target in organization.ous else "account")
         )
         return Level(target, organization.name_of(target), kind, policies)
-
-
-def _context_keys(statements: list[Statement]) -> frozenset[str]:
-    """Lower-case condition keys the statements read, as keys or as policy variables."""
-    keys = set()
-    for statement in statements:
-        for condition in statement.conditions:
-            keys.add(condition.key_lower)
-            for value in condition.values:
-                keys.update(name.strip().lower() for name in _VARIABLE.findall(value))
-    return frozenset(keys)
 
 
 def load_policy_set(directory: Path) -> PolicySet:
