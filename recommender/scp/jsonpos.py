@@ -87,8 +87,8 @@ def line_start(text: str, position: int) -> int:
 
 def leading_whitespace(text: str, position: int) -> str:
     """The indentation of the line that holds `position`."""
-    start = line_start(text, position)
-    return _WHITESPACE.match(text, start).group().rstrip("\r\n")  # type: ignore[union-attr]
+    before = text[line_start(text, position) : position]
+    return before[: len(before) - len(before.lstrip(" \t"))]
 
 
 def starts_line(text: str, position: int) -> bool:
@@ -97,7 +97,8 @@ def starts_line(text: str, position: int) -> bool:
 
 
 def _skip(text: str, position: int) -> int:
-    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+    match = _WHITESPACE.match(text, position)
+    return match.end() if match else position
 
 
 def _value(text: str, position: int) -> tuple[Node, int]:
