@@ -34,7 +34,6 @@ class QuerySettings(Section):
     regions: list[str] = Field(default_factory=list)
     # Calls made on behalf of AWS Config are noise (as in the original query).
     exclude_user_agents: list[str] = Field(default_factory=lambda: ["config.amazonaws.com"])
-    exclude_principal_patterns: list[str] = Field(default_factory=list)
     principals_per_group: int = Field(default=5, gt=0)
     event_ids_per_group: int = Field(default=5, gt=0)
 
