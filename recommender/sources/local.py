@@ -14,10 +14,9 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from recommender.errors import SourceError
 from recommender.models import Denial
@@ -30,6 +29,8 @@ from recommender.sources.sql import build_query
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 PROGRESS_MIN_BYTES = 64 * 1024 * 1024
 VIEW = "cloudtrail"
+# A file's location, the JSON Lines of its error rows, and why it is unreadable (or None).
+Result = tuple[str, bytes, str | None]
 
 # The Athena table's columns (sql/cloudtrail_table.sql) over the reader's flat rows.
 CREATE_VIEW = """
@@ -71,14 +72,44 @@ class LocalSource:
         files = self.files(spec)
         with tempfile.TemporaryDirectory(prefix="scp-recommender-") as folder:
             rows_path = Path(folder) / "rows.jsonl"
-            with rows_path.open("wb") as rows:
-                for location, chunk, problem in self._scan(files):
-                    if problem is not None:
-                        self._skip(location, problem)
-                        continue
-                    self.stats.files_read += 1
-                    rows.write(chunk)
-            return self._query(rows_path, spec)
+            with contextlib.ExitStack() as stack:
+                results = self._results(files, stack)
+                # While the workers read, this process loads DuckDB and translates the query.
+                threads = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+                prepared = threads.submit(_prepare_query, spec)
+                self._collect(files, results, rows_path, stack)
+            return _run_query(rows_path, *prepared.result())
+
+    def _results(self, files: list[LogFile], stack: contextlib.ExitStack) -> Iterator[Result]:
+        total = sum(file.size for file in files)
+        if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(files) < 2 * self.workers:
+            return map(scan_file, files)
+        # Fork before any thread starts (progress bar, DuckDB loading): the workers inherit the
+        # loaded reader and nothing else is running while they are created.
+        pool = stack.enter_context(_worker_context().Pool(self.workers))
+        chunksize = max(1, min(64, len(files) // (self.workers * 8)))
+        return pool.imap_unordered(scan_file, files, chunksize=chunksize)
+
+    def _collect(
+        self,
+        files: list[LogFile],
+        results: Iterator[Result],
+        rows_path: Path,
+        stack: contextlib.ExitStack,
+    ) -> None:
+        """Writes the rows of every readable file; counts (or, strict, fails on) the others."""
+        sizes = {file.location: file.size for file in files}
+        total = sum(sizes.values())
+        bar = stack.enter_context(_Progress(len(files), total, self._show_progress(total)))
+        with rows_path.open("wb") as rows:
+            for location, chunk, problem in results:
+                self.stats.bytes_read += sizes[location]
+                bar.advance(sizes[location])
+                if problem is not None:
+                    self._skip(location, problem)
+                    continue
+                self.stats.files_read += 1
+                rows.write(chunk)
 
     def _skip(self, location: str, problem: str) -> None:
         if self.strict:
@@ -86,51 +117,39 @@ class LocalSource:
         self.stats.files_skipped += 1
         self.stats.skipped.append(f"{location}: {problem}")
 
-    def _scan(self, files: list[LogFile]) -> Iterator[tuple[str, bytes, str | None]]:
-        total = sum(file.size for file in files)
-        sizes = {file.location: file.size for file in files}
-        with contextlib.ExitStack() as stack:
-            results: Iterator[tuple[str, bytes, str | None]]
-            if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(files) < 2 * self.workers:
-                results = map(scan_file, files)
-            else:
-                # Fork before the progress bar starts its thread: the workers inherit the loaded
-                # reader and nothing else runs while they are created.
-                pool = stack.enter_context(_worker_context().Pool(self.workers))
-                chunksize = max(1, min(64, len(files) // (self.workers * 8)))
-                results = pool.imap_unordered(scan_file, files, chunksize=chunksize)
-            bar = stack.enter_context(_Progress(len(files), total, self._show_progress(total)))
-            for location, chunk, problem in results:
-                self.stats.bytes_read += sizes[location]
-                bar.advance(sizes[location])
-                yield location, chunk, problem
-
     def _show_progress(self, total: int) -> bool:
         if self.progress is not None:
             return self.progress
         return total >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
 
-    def _query(self, rows_path: Path, spec: QuerySpec) -> list[Denial]:
-        text, parameters = build_query(spec, dialect="duckdb", table=VIEW)
-        connection = duckdb.connect()
-        try:
-            rows = connection.read_json(
-                str(rows_path),
-                format="newline_delimited",
-                columns=dict.fromkeys(ROW_COLUMNS, "VARCHAR"),
-            )
-            rows.create("records")
-            connection.execute(CREATE_VIEW)
-            cursor = connection.execute(text, parameters)
-            names = [column[0] for column in cursor.description or []]
-            return [
-                Denial.model_validate(dict(zip(names, row, strict=True)))
-                for row in cursor.fetchall()
-            ]
-        except duckdb.Error as error:
-            raise SourceError(f"local query failed: {error}") from None
-        finally:
-            connection.close()
+
+def _prepare_query(spec: QuerySpec) -> tuple[str, list[object]]:
+    import duckdb  # noqa: F401  (loaded here, off the critical path, for _run_query)
+
+    return build_query(spec, dialect="duckdb", table=VIEW)
+
+
+def _run_query(rows_path: Path, text: str, parameters: list[object]) -> list[Denial]:
+    import duckdb
+
+    connection = duckdb.connect()
+    try:
+        rows = connection.read_json(
+            str(rows_path),
+            format="newline_delimited",
+            columns=dict.fromkeys(ROW_COLUMNS, "VARCHAR"),
+        )
+        rows.create("records")
+        connection.execute(CREATE_VIEW)
+        cursor = connection.execute(text, parameters)
+        names = [column[0] for column in cursor.description or []]
+        return [
+            Denial.model_validate(dict(zip(names, row, strict=True))) for row in cursor.fetchall()
+        ]
+    except duckdb.Error as error:
+        raise SourceError(f"local query failed: {error}") from None
+    finally:
+        connection.close()
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
