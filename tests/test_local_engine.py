@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import zipfile
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -266,10 +267,13 @@ def test_file_shapes_ndjson_arrays_and_loose_files(tmp_path) -> None:
     (loose / "one.json.gz").write_bytes(
         gzip.compress(json.dumps(record("2026-11-17T10:00:03Z")).encode())
     )
+    with zipfile.ZipFile(loose / "export.zip", "w") as archive:
+        archive.writestr("part-1.json", json.dumps(record("2026-11-17T10:00:04Z")))
+        archive.writestr("part-2.json.gz", gzip.compress(json.dumps([]).encode()))
     (loose / "empty.json").write_text("")
     (loose / "notes.txt").write_text("not a log")
     [denial] = run(tmp_path, date(2026, 11, 17), date(2026, 11, 18))
-    assert denial.count == 4
+    assert denial.count == 5
     # Loose files are pruned by their records: partitions come from each record.
     assert run(tmp_path, date(2026, 11, 18), date(2026, 11, 19)) == []
     assert run(tmp_path, date(2026, 11, 17), date(2026, 11, 18), accounts=(OTHER,)) == []
@@ -342,6 +346,16 @@ def test_one_day_window_over_thirty_days_opens_only_that_day(tmp_path, monkeypat
         {"20261110T00": 4, "20261110T06": 4, "20261110T12": 4, "20261110T18": 4, "20261111T00": 4}
     )
     assert {folder.parts[-3:] for folder in folders} == {("2026", "11", "10"), ("2026", "11", "11")}
+
+
+def test_progress_bar_counts_every_file(tmp_path, capsys) -> None:
+    delivery(tmp_path, "2026/11/17", [record("2026-11-17T10:00:00Z")])
+    delivery(tmp_path, "2026/11/18", [record("2026-11-18T10:00:00Z")])
+    source = LocalSource(tmp_path, progress=True)
+    [denial] = source.fetch(QuerySpec(start=date(2026, 11, 17), end=date(2026, 11, 19)))
+    assert denial.count == 2
+    assert source.stats.bytes_read == sum(path.stat().st_size for path in tmp_path.rglob("*.gz"))
+    assert capsys.readouterr().out == ""
 
 
 def test_missing_folder_is_an_input_error(tmp_path) -> None:

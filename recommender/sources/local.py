@@ -27,7 +27,7 @@ from recommender.sources.sql import build_query
 
 # Below this, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-PROGRESS_MIN_BYTES = 64 * 1024 * 1024
+PROGRESS_MIN_BYTES = 16 * 1024 * 1024
 VIEW = "cloudtrail"
 # A file's location, the JSON Lines of its error rows, and why it is unreadable (or None).
 Result = tuple[str, bytes, str | None]
