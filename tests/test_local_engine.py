@@ -263,6 +263,8 @@ def test_file_shapes_ndjson_arrays_and_loose_files(tmp_path) -> None:
     loose.mkdir()
     lines = [record("2026-11-17T10:00:00Z"), record("2026-11-17T10:00:01Z")]
     (loose / "events.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    deliveries = [{"Records": [record("2026-11-17T10:00:05Z")]}, {"Records": []}]
+    (loose / "deliveries.jsonl").write_text("\n".join(json.dumps(line) for line in deliveries))
     (loose / "array.json").write_text(json.dumps([record("2026-11-17T10:00:02Z")]))
     (loose / "one.json.gz").write_bytes(
         gzip.compress(json.dumps(record("2026-11-17T10:00:03Z")).encode())
@@ -273,7 +275,7 @@ def test_file_shapes_ndjson_arrays_and_loose_files(tmp_path) -> None:
     (loose / "empty.json").write_text("")
     (loose / "notes.txt").write_text("not a log")
     [denial] = run(tmp_path, date(2026, 11, 17), date(2026, 11, 18))
-    assert denial.count == 5
+    assert denial.count == 6
     # Loose files are pruned by their records: partitions come from each record.
     assert run(tmp_path, date(2026, 11, 18), date(2026, 11, 19)) == []
     assert run(tmp_path, date(2026, 11, 17), date(2026, 11, 18), accounts=(OTHER,)) == []

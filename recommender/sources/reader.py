@@ -153,7 +153,14 @@ def _decode_objects(text: bytes) -> list[Record]:
     except msgspec.ValidationError:
         raise
     except msgspec.DecodeError:
-        return [_record.decode(line) for line in text.splitlines() if line.strip()]
+        return [record for line in text.splitlines() if line.strip() for record in _line(line)]
+
+
+def _line(line: bytes) -> list[Record]:
+    """One line of JSON Lines: a record, or a whole delivery (`{"Records": [...]}`) per line."""
+    if b'"Records"' in line[:16]:
+        return _envelope.decode(line).Records
+    return [_record.decode(line)]
 
 
 def _documents(data: bytes) -> Iterator[bytes]:
