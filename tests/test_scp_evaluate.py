@@ -326,3 +326,17 @@ def test_rcps_are_set_aside(tmp_path: Path) -> None:
     )
     assert [p.name for p in policy_set.rcps] == ["rcp.json"]
     assert evaluate(policy_set, Call("s3:GetObject", "eu-west-1")).allowed
+
+
+def test_alike_calls_share_one_decision(org_set) -> None:
+    # Neither prefix is on the Workloads allow-list: the same statements match both actions.
+    pipes = evaluate(org_set, Call("pipes:CreatePipe", "eu-west-1", "222222222222"))
+    scheduler = evaluate(org_set, Call("scheduler:CreateSchedule", "eu-west-1", "222222222222"))
+    assert pipes is scheduler
+    signature = org_set.action_signature
+    assert signature("pipes:CreatePipe") == signature("scheduler:CreateSchedule")
+    assert signature("events:PutRule") != signature("pipes:CreatePipe")
+    assert evaluate(org_set, Call("events:PutRule", "eu-west-1", "222222222222")).allowed
+    # the region guard reads the region: another region is another decision
+    elsewhere = evaluate(org_set, Call("pipes:CreatePipe", "us-west-2", "222222222222"))
+    assert elsewhere is not pipes
