@@ -2,14 +2,15 @@
 65,536-character limit, the evidence file and redaction."""
 
 import re
-from datetime import date
+import textwrap
+from datetime import date, timedelta
 
 import pytest
 
-from recommender.config import Settings
+from recommender.config import Settings, load_settings
 from recommender.models import Category, Denial, Finding, Proposal
 from recommender.pipeline import classify_denials
-from recommender.propose import EditPlan, plan_edits
+from recommender.propose import EditPlan, mark_declined, plan_edits
 from recommender.render.markdown import (
     ACTIONABLE_TITLES,
     GITHUB_BODY_LIMIT,
@@ -336,3 +337,22 @@ def demo_denials_with_principals() -> Denial:
     """An SSM denial of the demo, called by an SSO user whose session name is an e-mail."""
     (ssm,) = [d for d in demo_denials() if d.event_name == "StartSession"]
     return ssm.model_copy(update={"principals": list(PRINCIPALS)})
+
+
+def test_the_decline_instructions_work_as_written(demo, denials, tmp_path):
+    """The TOML the description shows, pasted into scp-recommender.toml, declines the Bedrock
+    proposal until the date it names, and from that date on it is proposed again."""
+    body, _ = demo
+    how_to = details(body, "How to review")
+    snippet = how_to.split("```toml\n")[1].split("```")[0]
+    settings_file = tmp_path / "scp-recommender.toml"
+    settings_file.write_text(textwrap.dedent(snippet), encoding="utf-8")
+    (entry,) = load_settings(settings_file).declined
+    assert entry.expires is not None
+    policies = copy_policies(tmp_path / "policies")
+    classified = classify_denials(denials, policies, Settings())
+    for day, declined in ((entry.expires - timedelta(days=1), True), (entry.expires, False)):
+        findings = [f.model_copy(deep=True) for f in classified.findings]
+        mark_declined(findings, [entry], day)
+        (bedrock,) = [f for f in findings if f.action == "bedrock:InvokeModel"]
+        assert (bedrock.declined == entry.reason) is declined

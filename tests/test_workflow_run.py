@@ -223,3 +223,15 @@ def test_a_bad_date_fails_with_one_line_and_publishes_nothing(
     assert github.requests == []
     assert not Path(env["GITHUB_STEP_SUMMARY"]).exists()
     assert not (checkout / "out").exists()
+
+
+def test_the_local_engine_without_logs_fails_with_one_line(trail, checkout, github, tmp_path):
+    env = runner_env(tmp_path, github)
+    job_context = context(trail, github)
+    job_context["vars"].pop("SCP_RECOMMENDER_LOGS")
+    result = main_step(run_job(checkout, job_context, env))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: --logs: required with --engine local (a folder, file or s3:// URL)\n"
+    )
+    assert github.requests == []
