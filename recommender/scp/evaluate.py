@@ -45,19 +45,8 @@ class Call:
 
     def context(self) -> dict[str, tuple[str, ...]]:
         """The condition keys known for this call; any other key is not known."""
-        known: dict[str, tuple[str, ...]] = {}
-        for key, value in self.known_values():
-            if value:
-                known[key] = (value,)
-        return known
-
-    def known_values(self) -> tuple[tuple[str, str | None], ...]:
-        return (
-            (REQUESTED_REGION, self.region),
-            (PRINCIPAL_ARN, self.principal_arn),
-            (PRINCIPAL_ACCOUNT, self.principal_account),
-            (PRINCIPAL_ORG_ID, self.org_id),
-        )
+        values = ((key, value(self)) for key, value in _CALL_VALUES.items())
+        return {key: (value,) for key, value in values if value}
 
 
 def _arn_account(arn: str | None) -> str | None:
@@ -201,6 +190,7 @@ MEMO_LIMIT = 200_000
 
 
 def evaluate(policy_set: PolicySet, call: Call) -> Decision:
+    """How the SCPs that govern the call's account decide it (see the module's docstring)."""
     if call.account and call.account == policy_set.management_account:
         return Decision(True, None, True, (), False, ("management account: SCPs do not apply",))
     if call.principal_arn and SERVICE_LINKED_ROLE in call.principal_arn:
