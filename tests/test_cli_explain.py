@@ -96,6 +96,15 @@ def test_unknown_keys_are_reported(policies: Path, capsys: pytest.CaptureFixture
             ["--action", "pipes:CreatePipe", "--principal", "Dev"],
             "error: --principal: 'Dev' is not an IAM ARN",
         ),
+        (
+            [
+                "--action",
+                "s3:GetObject",
+                "--principal",
+                "arn:aws:sts::222222222222:assumed-role/D/me",
+            ],
+            "error: --principal: 'arn:aws:sts::222222222222:assumed-role/D/me' is a session",
+        ),
     ],
 )
 def test_bad_input_is_one_line(

@@ -21,7 +21,11 @@ ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 @click.option("--action", required=True, help="The IAM action, e.g. pipes:CreatePipe.")
 @click.option("--region", default=None, help="The region of the call, e.g. eu-west-1.")
 @click.option("--account", default=None, help="The 12-digit account that made the call.")
-@click.option("--principal", default=None, help="The caller's role or user ARN.")
+@click.option(
+    "--principal",
+    default=None,
+    help="The caller's role or user ARN (aws:PrincipalArn), not an assumed-role session ARN.",
+)
 @click.option("--org-id", default=None, help="The organization ID (aws:PrincipalOrgID).")
 @click.option(
     "--policies",
@@ -51,7 +55,7 @@ def explain(
         action=_action(action),
         region=validation.region(region, "--region") if region else None,
         account=validation.account_id(account, "--account") if account else None,
-        principal_arn=_checked(principal, ARN, "--principal", "an IAM ARN"),
+        principal_arn=_principal(principal),
         org_id=_checked(org_id, ORG_ID, "--org-id", "an organization ID like o-a1b2c3d4e5"),
     )
     policy_set = load_policy_set(policies or Path(app.settings.policies.dir))
@@ -67,6 +71,16 @@ def _action(value: str) -> str:
             f"--action: {value!r} is not an IAM action (expected e.g. pipes:CreatePipe)"
         )
     return text
+
+
+def _principal(value: str | None) -> str | None:
+    arn = _checked(value, ARN, "--principal", "an IAM ARN")
+    if arn and ":assumed-role/" in arn:
+        raise InputError(
+            f"--principal: {value!r} is a session; aws:PrincipalArn is the role's ARN "
+            "(arn:aws:iam::<account>:role/<path/name>)"
+        )
+    return arn
 
 
 def _checked(value: str | None, pattern: re.Pattern[str], field: str, expected: str) -> str | None:
