@@ -228,3 +228,28 @@ def test_without_a_token_the_run_stops_before_querying(tree, repo, capsys):
     assert err.startswith("error: GITHUB_TOKEN is not set") and err.count("\n") == 1, err
     assert "query" not in err
     assert not (repo / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("token", "repository", "expected"),
+    [
+        ("ghs_wrong", None, "error: GitHub refused the token (401 Bad credentials)"),
+        (FakeGitHub.read_only_token, None, "error: GitHub denied committing the new-service"),
+        (None, "acme/elsewhere", "error: repository acme/elsewhere not found or not visible"),
+    ],
+    ids=["bad-token", "read-only-token", "unknown-repository"],
+)
+def test_github_failures_exit_1_with_one_line_after_writing_the_outputs(
+    token, repository, expected, github, repo, monkeypatch, capsys
+):
+    if token is not None:
+        monkeypatch.setenv("GITHUB_TOKEN", token)
+    if repository is not None:
+        monkeypatch.setenv("GITHUB_REPOSITORY", repository)
+    code, _, err = run_cli(run_args(DEMO_LOGS, DEMO_WINDOW, "--out-dir", "out"), capsys)
+    assert code == 1
+    assert err.splitlines()[-1].startswith(expected), err
+    assert "Traceback" not in err
+    assert github.repo.pulls == {}
+    # The outputs exist for the artifact upload, whatever GitHub answered.
+    assert (repo / "out" / "pr-body.md").is_file()
