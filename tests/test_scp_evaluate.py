@@ -325,6 +325,9 @@ def test_rcps_are_set_aside(tmp_path: Path) -> None:
         write_set(tmp_path / "p", {"full.json": policy(FULL_ACCESS), "rcp.json": rcp})
     )
     assert [p.name for p in policy_set.rcps] == ["rcp.json"]
+    assert [w.message for w in policy_set.warnings] == [
+        "a resource control policy (RCP): set aside, not evaluated as an SCP"
+    ]
     assert evaluate(policy_set, Call("s3:GetObject", "eu-west-1")).allowed
 
 

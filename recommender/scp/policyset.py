@@ -164,6 +164,8 @@ def load_policy_set(directory: Path) -> PolicySet:
         warnings.extend(parsed.problems)
         if parsed.policy.kind == "rcp":
             rcps.append(parsed.policy)
+            note = "a resource control policy (RCP): set aside, not evaluated as an SCP"
+            warnings.append(Problem("warning", str(file), note))
         else:
             policies[parsed.policy.name] = parsed.policy
     organization_file = directory / FILE_NAME
