@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from bench.logtree import TreeSpec, write_tree
@@ -18,6 +21,13 @@ from recommender.models import Denial
 from recommender.sources import local, reader
 from recommender.sources.base import QuerySpec
 from recommender.sources.local import LocalSource
+from recommender.sources.reader import (
+    Partition,
+    UnreadableFile,
+    _decode_records,
+    _error_records,
+    error_rows,
+)
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"
@@ -427,3 +437,147 @@ def test_real_cloudtrail_files(shared_data) -> None:
     source = LocalSource(zipped, progress=False)
     assert source.fetch(QuerySpec(**window)) == []
     assert (source.stats.files_read, source.stats.files_skipped) == (1, 0)
+
+
+# The record reader: its search over CloudTrail deliveries agrees with a full decode.
+
+
+def compact(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def numbered(index: int, error: bool, extra: dict[str, object] | None = None) -> dict[str, object]:
+    body: dict[str, object] = {
+        "eventVersion": "1.11",
+        "eventTime": f"2026-11-17T10:00:{index % 60:02d}Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "eventID": f"id-{index}",
+    }
+    if error:
+        body["errorCode"] = "AccessDenied"
+        body["errorMessage"] = "denied"
+    body.update(extra or {})
+    return body
+
+
+TRICKY = [
+    # Nested objects and arrays that look like records, and errorCode as a nested key or a value.
+    {"requestParameters": {"eventVersion": "x", "errorCode": "nested"}},
+    {"requestParameters": {"items": [{"eventVersion": "1"}, {"eventVersion": "2"}]}},
+    {"responseElements": {"note": '{"eventVersion":"fake"},{"errorCode":"fake"}'}},
+    {"additionalEventData": {"detail": "errorCode"}},
+    {"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/R/s"}},
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.sampled_from([None, *range(len(TRICKY))])),
+        max_size=12,
+    )
+)
+def test_search_path_agrees_with_full_decode(layout) -> None:
+    records = [
+        numbered(index, error, None if trick is None else TRICKY[trick])
+        for index, (error, trick) in enumerate(layout)
+    ]
+    document = compact({"Records": records})
+    expected = [found for found in _decode_records(document) if found.errorCode]
+    fast = _error_records(document)
+    if fast is not None:
+        assert [found for found in fast if found.errorCode] == expected
+    assert [row.eventid for row in error_rows(document)] == [r.eventID for r in expected]
+
+
+def test_search_path_reads_plain_deliveries() -> None:
+    document = compact({"Records": [numbered(index, index % 3 == 0) for index in range(7)]})
+    found = _error_records(document)
+    assert found is not None
+    assert [record.eventID for record in found] == ["id-0", "id-3", "id-6"]
+
+
+def test_search_path_declines_other_layouts() -> None:
+    reordered = compact({"Records": [{"errorCode": "AccessDenied", "eventVersion": "1.0"}]})
+    assert _error_records(reordered) is None
+    pretty = json.dumps({"Records": [numbered(1, True)]}, indent=2).encode()
+    assert _error_records(pretty) is None
+    assert [row.errorcode for row in error_rows(pretty)] == ["AccessDenied"]
+    assert [row.errorcode for row in error_rows(reordered)] == ["AccessDenied"]
+
+
+def test_search_path_declines_a_cut_that_is_not_one_record() -> None:
+    # The second record does not start with eventVersion: the cut spans two records.
+    records = [numbered(1, False), {"errorCode": "AccessDenied", "eventVersion": "1.0"}]
+    assert _error_records(compact({"Records": records})) is None
+
+
+def test_partition_comes_from_the_path_or_from_each_record() -> None:
+    data = gzip.compress(
+        compact(
+            {
+                "Records": [
+                    numbered(1, True, {"awsRegion": "eu-west-1", "recipientAccountId": "1" * 12})
+                ]
+            }
+        )
+    )
+    [from_record] = error_rows(data)
+    assert (from_record.account_id, from_record.region, from_record.timestamp) == (
+        "1" * 12,
+        "eu-west-1",
+        "2026/11/17",
+    )
+    [from_path] = error_rows(data, Partition("2" * 12, "us-east-1", "2026/11/18"))
+    assert (from_path.account_id, from_path.region, from_path.timestamp) == (
+        "2" * 12,
+        "us-east-1",
+        "2026/11/18",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (gzip.compress(b'{"Records":[]}')[:-6], "not valid gzip"),
+        (b'{"Records":[{"eventVersion":"1"', "truncated"),
+        (b'{"Records":[{"errorCode":', "not valid JSON"),
+        (b"plain text", "not JSON"),
+        (b'{"Records":[{"errorCode":"A","userIdentity":"text"}]}', "unexpected record shape"),
+        (b"PK\x03\x04broken", "not a valid zip"),
+    ],
+)
+def test_unreadable_files_say_why(data, reason) -> None:
+    with pytest.raises(UnreadableFile, match=reason):
+        error_rows(data)
+
+
+def test_row_fields_of_a_denial() -> None:
+    identity = {
+        "type": "AssumedRole",
+        "arn": "arn:aws:sts::111111111111:assumed-role/Dev/alice",
+        "accountId": "111111111111",
+        "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111111111111:role/Dev"}},
+    }
+    [row] = error_rows(compact({"Records": [numbered(1, True, {"userIdentity": identity})]}))
+    assert msgspec.structs.asdict(row) == {
+        "eventversion": "1.11",
+        "useridentity_type": "AssumedRole",
+        "useridentity_arn": "arn:aws:sts::111111111111:assumed-role/Dev/alice",
+        "useridentity_accountid": "111111111111",
+        "sessionissuer_arn": "arn:aws:iam::111111111111:role/Dev",
+        "eventtime": "2026-11-17T10:00:01Z",
+        "eventsource": "s3.amazonaws.com",
+        "eventname": "GetObject",
+        "awsregion": None,
+        "sourceipaddress": None,
+        "useragent": None,
+        "errorcode": "AccessDenied",
+        "errormessage": "denied",
+        "eventid": "id-1",
+        "recipientaccountid": None,
+        "account_id": None,
+        "region": None,
+        "timestamp": "2026/11/17",
+    }

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 ERROR_CODE_KEY = b'"errorCode"'
+# CloudTrail's own deliveries are compact and every record starts with its eventVersion.
+DELIVERY_START = b'{"Records":[{"eventVersion"'
+DELIVERY_END = b"]}"
+RECORD_START = b'{"eventVersion"'
+NEXT_RECORD = b',{"eventVersion"'
 
 
 class SessionIssuer(msgspec.Struct):
@@ -216,12 +221,42 @@ def error_rows(data: bytes, partition: Partition | None = None) -> list[Row]:
             _check_complete(document)
             continue
         try:
-            for record in _decode_records(document):
+            records = _error_records(document)
+            if records is None:
+                records = _decode_records(document)
+            for record in records:
                 if record.errorCode:
                     rows.append(_row(record, partition))
         except msgspec.MsgspecError as error:
             raise UnreadableFile(f"unexpected record shape ({error})") from None
     return rows
+
+
+def _error_records(document: bytes) -> list[Record] | None:
+    """The records around each `"errorCode"` of a CloudTrail delivery, found by search and
+    decoded alone: the rest is never parsed. None when the document is not laid out as CloudTrail
+    writes it, or a cut does not decode as exactly one record (the caller then decodes it all).
+
+    A cut from a record's `{"eventVersion"` to the next `,{"eventVersion"` is one record: those
+    bytes cannot occur inside a JSON string (quotes are escaped there), and a cut that starts or
+    ends at a nested object is not one balanced JSON value, so it fails to decode.
+    """
+    body = document.rstrip()
+    if not body.startswith(DELIVERY_START) or not body.endswith(DELIVERY_END):
+        return None
+    last = len(body) - len(DELIVERY_END)
+    records: list[Record] = []
+    position = body.find(ERROR_CODE_KEY)
+    while position != -1:
+        start = body.rfind(RECORD_START, 0, position)
+        end = body.find(NEXT_RECORD, position, last)
+        end = last if end == -1 else end
+        try:
+            records.append(_record.decode(body[start:end]))
+        except msgspec.MsgspecError:
+            return None
+        position = body.find(ERROR_CODE_KEY, end, last)
+    return records
 
 
 def _check_complete(document: bytes) -> None:
