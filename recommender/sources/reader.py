@@ -1,10 +1,12 @@
 """A fast reader of CloudTrail files: only the records that carry an `errorCode`, only the fields
 the denial query needs.
 
-Decompression is isal (several times faster than zlib) and decoding is msgspec into small
-structs that skip every other field. A file is read whole (CloudTrail files are small), decoded,
-and dropped, so memory follows the largest file, not the data. The rows come out as JSON Lines
-with the flat columns of `ROW_COLUMNS`, ready for DuckDB.
+Decompression is isal (several times faster than zlib). In CloudTrail's own deliveries the few
+records with an error are found by searching for `"errorCode"` and only they are decoded
+(msgspec, into small structs that skip every other field); any other layout is decoded whole.
+A file is read whole (CloudTrail files are small), decoded, and dropped, so memory follows the
+largest file, not the data. The rows come out as JSON Lines with the flat columns of
+`ROW_COLUMNS`, ready for DuckDB.
 
 Accepted shapes: `{"Records": [...]}` (CloudTrail's delivery format), a bare JSON array, JSON
 Lines, each plain or gzipped, and zip archives of those. `scan_file` is the task the worker
