@@ -185,3 +185,16 @@ def test_duplicate_keys_and_sids_are_warned() -> None:
     assert any('duplicate key "Action"' in message for message in found)
     assert any('Statement[1] "A": the Sid repeats' in message for message in found)
     assert all(": warning: " in message for message in found)
+
+
+def test_windows_line_endings_are_kept(tmp_path: Path) -> None:
+    from recommender.scp.parse import read_policy
+
+    path = tmp_path / "crlf.json"
+    path.write_bytes(json.dumps(FULL_ACCESS, indent=2).replace("\n", "\r\n").encode())
+    parsed = read_policy(path)
+    assert parsed.problems == []
+    assert parsed.policy is not None
+    assert parsed.policy.text.count("\r\n") == parsed.policy.text.count("\n") > 0
+    assert parsed.policy.size == len(path.read_bytes())
+    assert (parsed.policy.statements[0].line, parsed.policy.statements[0].column) == (4, 5)

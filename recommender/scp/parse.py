@@ -53,7 +53,9 @@ class _Reporter:
 def read_policy(path: Path) -> ParsedPolicy:
     """Parse the file at `path`; the policy's name is its file name."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bytes, not text mode: universal newlines would turn CRLF into LF, which edits would
+        # then write back changed and sizes would undercount.
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         return ParsedPolicy(None, [Problem("error", str(path), f"cannot read: {reason}")])
