@@ -477,3 +477,22 @@ def test_write_keeps_windows_line_endings(denials_file, policies, capsys):
     additions = DEMO_ADDITIONS["workloads-allow.json"]
     original = json.loads((POLICIES / "workloads-allow.json").read_text(encoding="utf-8"))
     assert json.loads(edited) == with_additions(original, additions)
+
+
+def test_write_and_out_dir_exclude_each_other(denials_file, policies, capsys):
+    before = snapshot(policies)
+    args = ["propose", "--denials", str(denials_file), "--policies", str(policies)]
+    code, out, err = run_cli([*args, "--write", "--out-dir", "out"], capsys)
+    assert (code, out) == (2, "")
+    assert "--write and --out-dir exclude each other" in err
+    assert snapshot(policies) == before and not Path("out").exists()
+
+
+def test_no_denials_propose_nothing(policies, tmp_path, capsys):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    code, out, err = run_cli(
+        ["propose", "--denials", str(empty), "--policies", str(policies)], capsys
+    )
+    assert (code, out) == (0, "")
+    assert err == "nothing to propose\n"

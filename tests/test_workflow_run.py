@@ -65,6 +65,8 @@ def checkout(tmp_path: Path) -> Path:
     folder = tmp_path / "checkout"
     copy_policies(folder / "policies")
     (folder / ".venv").symlink_to(VENV_BIN.parent, target_is_directory=True)
+    tool = folder / ".venv" / "bin" / "scp-recommender"
+    assert tool.resolve() == (VENV_BIN / "scp-recommender").resolve()
     return folder
 
 
