@@ -460,11 +460,6 @@ def test_a_malformed_policy_exits_2_naming_file_and_line(denials_file, policies,
     assert snapshot(tmp_path) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recommender/scp/parse.py read_policy reads with universal newlines, so CRLF is lost "
-    "before the edit (and sizes undercount); read path.read_bytes().decode('utf-8') instead",
-)
 def test_write_keeps_windows_line_endings(denials_file, policies, capsys):
     policy = policies / "workloads-allow.json"
     policy.write_bytes(policy.read_bytes().replace(b"\n", b"\r\n"))
