@@ -139,7 +139,8 @@ def _run_query(rows_path: Path, text: str, parameters: list[object]) -> list[Den
             format="newline_delimited",
             columns=dict.fromkeys(ROW_COLUMNS, "VARCHAR"),
         )
-        rows.create("records")
+        # A view, not a table: DuckDB streams the rows through the query instead of holding them.
+        rows.create_view("records")
         connection.execute(CREATE_VIEW)
         cursor = connection.execute(text, parameters)
         names = [column[0] for column in cursor.description or []]
