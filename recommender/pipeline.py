@@ -10,6 +10,7 @@ from pathlib import Path
 from recommender.catalog import load_catalog
 from recommender.classify import Classifier
 from recommender.config import Settings
+from recommender.errors import InputError
 from recommender.github import CategoryCommit, PullRequestDraft
 from recommender.models import Denial, Finding
 from recommender.propose import EditPlan, mark_declined, plan_edits
@@ -61,9 +62,16 @@ def prepare_proposals(classified: Classified, settings: Settings, context: RunCo
 def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -> list[Path]:
     """The edited copy of the whole policies folder, the PR body, the diff and the evidence."""
     policies_out = out_dir / "policies"
+    source = classified.policy_set.directory
+    if _overlapping(policies_out.resolve(), source.resolve()):
+        # The copy replaces `policies_out`: it would delete the folder it copies from.
+        raise InputError(
+            f"--out-dir: {policies_out} overlaps the policies folder read ({source}); "
+            "choose another output folder"
+        )
     if policies_out.exists():
         shutil.rmtree(policies_out)
-    shutil.copytree(classified.policy_set.directory, policies_out)
+    shutil.copytree(source, policies_out)
     for change in proposals.plan.written:
         (policies_out / change.policy).write_text(change.after, encoding="utf-8", newline="")
     files = {
@@ -78,6 +86,10 @@ def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
     return [policies_out, *files]
+
+
+def _overlapping(first: Path, second: Path) -> bool:
+    return first.is_relative_to(second) or second.is_relative_to(first)
 
 
 def github_draft(proposals: Proposals, policies_path: str, settings: Settings) -> PullRequestDraft:

@@ -491,3 +491,24 @@ def test_no_denials_propose_nothing(policies, tmp_path, capsys):
     )
     assert (code, out) == (0, "")
     assert err == "nothing to propose\n"
+
+
+@pytest.mark.parametrize(
+    ("read", "out_dir"),
+    [("policies", "."), ("out/policies", "out"), ("policies", "policies/copy")],
+    ids=["policies-parent", "copy-read-again", "inside-policies"],
+)
+def test_out_dir_never_replaces_the_policies_it_reads(
+    read, out_dir, denials_file, tmp_path, capsys
+):
+    """`--out-dir` replaces `<out-dir>/policies`: never the folder read, nor one around or in it."""
+    policies = copy_policies(tmp_path / read)
+    before = snapshot(tmp_path)
+    args = ["propose", "--denials", str(denials_file), "--policies", str(policies)]
+    code, out, err = run_cli([*args, "--out-dir", out_dir], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --out-dir: {Path(out_dir) / 'policies'} overlaps the policies folder read "
+        f"({policies}); choose another output folder\n"
+    )
+    assert snapshot(tmp_path) == before
