@@ -52,7 +52,8 @@ def cli(ctx: click.Context, settings_path: Path | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="scp-recommender", standalone_mode=False)
+        # Outside standalone mode click returns the code of `ctx.exit(code)` instead of exiting.
+        code = cli.main(args=argv, prog_name="scp-recommender", standalone_mode=False)
     except RecommenderError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Subcommands register themselves here, one line each.
