@@ -54,6 +54,9 @@ WITH events AS (
         AND eventtime < end_time__
         AND account_id IN (accounts__)
         AND region IN (regions__)
+        -- Denials, in any letter case: AccessDenied* (and VpceAccessDenied, Client.AccessDenied...),
+        -- *UnauthorizedOperation and *Unauthorized*, *Forbidden*, AuthorizationError*,
+        -- NotAuthorized*. Throttling, missing entities and other errors are not denials.
         AND errorcode IS NOT NULL
         AND regexp_like(
             lower(errorcode),
