@@ -28,7 +28,7 @@ from isal import igzip
 
 ORG_ID = "o-a1b2c3d4e5"
 MINUTES_PER_FILE = 5
-RECORD_BYTES = 1_200  # about the size of one encoded record, for sizing a tree
+RECORD_BYTES = 1_150  # about the size of one encoded record, for sizing a tree
 
 SCP_ARN = (
     "arn:aws:organizations::999999999999:policy/o-a1b2c3d4e5/service_control_policy/p-abcd1234"
