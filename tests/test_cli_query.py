@@ -184,3 +184,14 @@ def test_athena_engine_gets_the_validated_spec(tmp_path, monkeypatch, capsys) ->
     assert read_denials(output)[0].count == 4
     assert output.read_text().startswith("[")
     assert "query (athena q-1): 1 groups, 4 denied calls; 3.0 MB scanned, $0.0500" in err
+
+
+@pytest.mark.parametrize(("name", "first"), [("d.csv", "event_source,"), ("d.json", "[")])
+def test_format_follows_the_output_extension(tree, tmp_path, capsys, name, first) -> None:
+    logs, expected = tree
+    output = tmp_path / name
+    args = ["query", "--logs", str(logs), "--start", "2026-11-01", "--end", "2026-11-04"]
+    code, _, _ = run_cli([*args, "--output", str(output)], capsys)
+    assert code == 0
+    assert output.read_text().startswith(first)
+    assert sum(denial.count for denial in read_denials(output)) == sum(expected.values())
