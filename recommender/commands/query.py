@@ -16,12 +16,14 @@ SKIPPED_SHOWN = 5
 
 
 def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    if count < 1000:
+        return f"{count} B"
+    size = count / 1000
+    for unit in ("KB", "MB", "GB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
         size /= 1000
-    raise AssertionError("unreachable")
+    return f"{size:.1f} TB"
 
 
 def summary(denials: list[Denial], stats: ScanStats) -> str:
