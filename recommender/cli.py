@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from recommender import __version__
+from recommender.commands import LazyGroup
 from recommender.config import Settings, load_settings
 from recommender.errors import RecommenderError
 
@@ -28,7 +29,10 @@ class AppContext:
         return self._settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="scp-recommender")
 @click.option(
     "--config",
@@ -69,9 +73,3 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-# Subcommands register themselves here, one line each.
-from recommender.commands import register  # noqa: E402
-
-register(cli)

@@ -1,37 +1,38 @@
-"""Subcommands of `scp-recommender`, one module each; `register` adds them to the group."""
+"""Subcommands of `scp-recommender`, one module each, imported only when used.
+
+Importing every command would load pyathena, PyGithub, DuckDB and the IAM catalog on each start;
+a `query` that should run at the speed of gzip cannot afford that.
+"""
+
+import importlib
 
 import click
 
+# name -> module of the same name holding a click command named like it (dashes -> underscores)
+COMMANDS = (
+    "run",
+    "query",
+    "classify",
+    "propose",
+    "explain",
+    "validate",
+    "sync-policies",
+    "athena-setup",
+    "iam-policy",
+)
 
-def register(group: click.Group) -> None:
-    from recommender.commands.iam_policy import iam_policy
 
-    group.add_command(iam_policy)
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
 
-    from recommender.commands.athena_setup import athena_setup
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
 
-    group.add_command(athena_setup)
-
-    from recommender.commands.sync_policies import sync_policies
-
-    group.add_command(sync_policies)
-
-    from recommender.commands.validate import validate
-
-    group.add_command(validate)
-
-    from recommender.commands.explain import explain
-
-    group.add_command(explain)
-
-    from recommender.commands.query import query
-
-    group.add_command(query)
-
-    from recommender.commands.classify import classify
-    from recommender.commands.propose import propose
-    from recommender.commands.run import run
-
-    group.add_command(classify)
-    group.add_command(propose)
-    group.add_command(run)
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        attribute = cmd_name.replace("-", "_")
+        module = importlib.import_module(f"recommender.commands.{attribute}")
+        command = getattr(module, attribute)
+        assert isinstance(command, click.Command)
+        return command
