@@ -1,12 +1,15 @@
 """`scp-recommender run`: query, classify, propose and publish, in one go."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from recommender.cli import AppContext
 from recommender.commands.query import build_spec, make_source, summary
+from recommender.errors import RecommenderError
 from recommender.github import github_target_from_env, publish
 from recommender.pipeline import (
     classify_denials,
@@ -17,6 +20,18 @@ from recommender.pipeline import (
 )
 from recommender.render.markdown import RunContext
 from recommender.render.table import render_table
+
+
+@contextmanager
+def _failure_reported(summary_path: Path | None) -> Iterator[None]:
+    """A failed run says why in the job summary too, not only in the log."""
+    try:
+        yield
+    except RecommenderError as error:
+        if summary_path is not None:
+            with summary_path.open("a", encoding="utf-8") as stream:
+                stream.write(f"### scp-recommender failed\n\n{error}\n")
+        raise
 
 
 @click.command("run")
@@ -79,46 +94,49 @@ def run(
       scp-recommender run --engine local --logs ./logs --dry-run --out-dir out/
       scp-recommender run --engine athena --start 2026-11-01 --end 2026-11-08
     """
-    settings = app.settings
-    policies_dir = policies or Path(settings.policies.dir)
-    spec = build_spec(settings, start, end, accounts, regions)
-    if not dry_run:
-        target = github_target_from_env(settings.github)
-    source = make_source(settings, engine or settings.query.engine, logs, strict)
-    denials = source.fetch(spec)
-    click.echo(summary(denials, source.stats), err=True)
-    classified = classify_denials(denials, policies_dir, settings)
-    stats = source.stats
-    context = RunContext(
-        start=spec.start,
-        end=spec.end,
-        accounts=spec.accounts,
-        regions=spec.regions,
-        engine=stats.engine,
-        bytes_scanned=stats.bytes_scanned,
-        cost_usd=stats.cost_usd,
-        files_read=stats.files_read,
-        files_skipped=stats.files_skipped,
-        denied_calls=sum(denial.count for denial in denials),
-        redact=settings.redaction.principals,
-        evidence_path=settings.github.evidence_path,
-    )
-    proposals = prepare_proposals(classified, settings, context)
-    if not quiet:
-        sys.stdout.write(render_table(classified.findings, classified.summary))
-    for change in proposals.plan.blocked:
-        click.echo(f"blocked: {change.policy}: {change.problem}", err=True)
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_out_dir(out_dir, classified, proposals)
-        click.echo(f"wrote {out_dir}/: policies/, pr-body.md, changes.diff, evidence.md", err=True)
-    if summary_path is not None:
-        with summary_path.open("a", encoding="utf-8") as stream:
-            stream.write(proposals.body + "\n")
-    if dry_run:
-        click.echo("dry run: nothing published", err=True)
-        return
-    token, repository, api_url = target
-    draft = github_draft(proposals, relative_policies_path(policies_dir), settings)
-    result = publish(draft, token=token, repository=repository, api_url=api_url)
-    click.echo(result.message, err=True)
+    with _failure_reported(summary_path):
+        settings = app.settings
+        policies_dir = policies or Path(settings.policies.dir)
+        spec = build_spec(settings, start, end, accounts, regions)
+        if not dry_run:
+            target = github_target_from_env(settings.github)
+        source = make_source(settings, engine or settings.query.engine, logs, strict)
+        denials = source.fetch(spec)
+        click.echo(summary(denials, source.stats), err=True)
+        classified = classify_denials(denials, policies_dir, settings)
+        stats = source.stats
+        context = RunContext(
+            start=spec.start,
+            end=spec.end,
+            accounts=spec.accounts,
+            regions=spec.regions,
+            engine=stats.engine,
+            bytes_scanned=stats.bytes_scanned,
+            cost_usd=stats.cost_usd,
+            files_read=stats.files_read,
+            files_skipped=stats.files_skipped,
+            denied_calls=sum(denial.count for denial in denials),
+            redact=settings.redaction.principals,
+            evidence_path=settings.github.evidence_path,
+        )
+        proposals = prepare_proposals(classified, settings, context)
+        if not quiet:
+            sys.stdout.write(render_table(classified.findings, classified.summary))
+        for change in proposals.plan.blocked:
+            click.echo(f"blocked: {change.policy}: {change.problem}", err=True)
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_out_dir(out_dir, classified, proposals)
+            click.echo(
+                f"wrote {out_dir}/: policies/, pr-body.md, changes.diff, evidence.md", err=True
+            )
+        if summary_path is not None:
+            with summary_path.open("a", encoding="utf-8") as stream:
+                stream.write(proposals.body + "\n")
+        if dry_run:
+            click.echo("dry run: nothing published", err=True)
+            return
+        token, repository, api_url = target
+        draft = github_draft(proposals, relative_policies_path(policies_dir), settings)
+        result = publish(draft, token=token, repository=repository, api_url=api_url)
+        click.echo(result.message, err=True)
