@@ -223,7 +223,9 @@ def test_a_bad_date_fails_with_one_line_and_publishes_nothing(
     assert result.stderr.startswith(f"error: {option}"), result.stderr
     assert result.stderr.count("\n") == 1
     assert github.requests == []
-    assert not Path(env["GITHUB_STEP_SUMMARY"]).exists()
+    # The job summary says why; nothing else is written.
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.startswith("### scp-recommender failed") and "--" in summary
     assert not (checkout / "out").exists()
 
 
