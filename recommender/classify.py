@@ -15,10 +15,12 @@ module reads those statements to name the cause in the categories of the design:
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from recommender.catalog import Catalog
 from recommender.messages import DenialMessage, PolicyType, parse_message
 from recommender.models import Category, Denial, Finding, Proposal, StatementRef
+from recommender.scp.conditions import evaluate_condition
 from recommender.scp.evaluate import (
     PRINCIPAL_ACCOUNT,
     PRINCIPAL_ARN,
@@ -32,7 +34,7 @@ from recommender.scp.evaluate import (
     evaluate,
 )
 from recommender.scp.model import Condition, Statement
-from recommender.scp.policyset import PolicySet
+from recommender.scp.policyset import Level, PolicySet
 
 # Conditions that carve principals out of a deny: they do not make it a guardrail.
 PRINCIPAL_KEYS = frozenset(
@@ -42,6 +44,8 @@ REGION_GUARD_OPERATORS = frozenset(
     {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"}
 )
 GLOBAL_REGION = "us-east-1"
+CACHE_LIMIT = 500_000
+_FINDING_FIELDS = frozenset(Finding.model_fields)
 SERVICE_LINKED_ROLE_NAME = "AWSServiceRoleFor"
 
 
@@ -54,6 +58,8 @@ class Cause:
     statement: Statement | None = None
     proposal: Proposal | None = None
     deciding: tuple[StatementRef, ...] = ()
+    # A region guard's cause names the call's region: the match and condition rebuild it.
+    guard: tuple[StatementMatch, Condition] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,42 @@ class Explanation:
     causes: tuple[Cause, ...]
     deny_type: str | None
     checks_skipped: tuple[str, ...] = field(default=())
+    region: str | None = None
+    # Derived once: read for every row the explanation serves.
+    regional: bool = field(init=False, repr=False, compare=False)
+    templates: tuple[dict[str, Any], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # whether a cause names the region it was explained for
+        regional = any(cause.guard is not None for cause in self.causes)
+        object.__setattr__(self, "regional", regional)
+        object.__setattr__(self, "templates", self._templates())
+
+    def _templates(self) -> tuple[dict[str, Any], ...]:
+        """Per cause, the fields of its findings that do not depend on the row."""
+        return tuple(
+            {
+                "category": cause.category,
+                "policy": cause.statement.policy if cause.statement else None,
+                "statement": cause.statement.label if cause.statement else None,
+                "reason": cause.reason,
+                "proposal": cause.proposal,
+                "deny_type": self.deny_type,
+                "deciding": cause.deciding,
+            }
+            for cause in self.causes
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What explanations read of a decision: the denies that explain it (explicit, or assumed
+    where only the caller's exemption is unknown), the levels without an allow, unknown keys."""
+
+    decision: Decision
+    denies: tuple[StatementMatch, ...]
+    lacking: tuple[LevelDecision, ...]
+    unknown_keys: tuple[str, ...]
 
 
 def _ref(match: StatementMatch) -> StatementRef:
@@ -103,13 +145,39 @@ def _only_exemptions(statement: Statement, allowed_extra: Condition | None = Non
 
 
 class Classifier:
-    """Classifies denial rows against one policy set; reuse it for many rows (it caches)."""
+    """Classifies denial rows against one policy set; reuse it for many rows (it caches).
+
+    Rows rarely repeat, but what decides them does: the action, the region, and the class of
+    the call's context (the governing levels and every condition's outcome). Calls of one class
+    are evaluated through one representative, so the evaluator's own cache serves them all.
+    """
 
     def __init__(self, policy_set: PolicySet, catalog: Catalog) -> None:
         self.policy_set = policy_set
         self.catalog = catalog
         self._cache: dict[tuple[object, ...], Explanation] = {}
+        self._regional: dict[tuple[object, ...], Explanation] = {}
         self._representatives = _representative_accounts(policy_set)
+        self._conditions = tuple(
+            condition
+            for policy in policy_set.policies.values()
+            for statement in policy.statements
+            for condition in statement.conditions
+        )
+        self._classes: dict[tuple[str | None, str | None, str | None], int] = {}
+        self._class_ids: dict[tuple[object, ...], int] = {}
+        self._members: list[tuple[str | None, str | None, str | None]] = []
+        self._actions: dict[tuple[str | None, str, str], str] = {}
+        self._callers: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, bool]] = {}
+        self._refs: dict[tuple[int, str, str], StatementRef] = {}
+        self._proposals: dict[tuple[str, int, str, str], Proposal] = {}
+        self._gaps: dict[tuple[int, str], tuple[Category, str, str]] = {}
+        self._listed: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._candidates: dict[int, list[Statement]] = {}
+        self._summaries: dict[int, _Summary] = {}
+        self._decisions: dict[tuple[str, int], Decision] = {}
+        self._explicit_causes: dict[tuple[int, str, str | None], tuple[StatementMatch, Cause]] = {}
+        self._implicit_causes: dict[tuple[int, str], tuple[Level, Cause]] = {}
 
     def classify_all(self, denials: Iterable[Denial]) -> list[Finding]:
         return [finding for denial in denials for finding in self.classify(denial)]
@@ -117,67 +185,162 @@ class Classifier:
     def classify(self, denial: Denial) -> list[Finding]:
         message = parse_message(denial.error_message, denial.error_code)
         action = self._action(denial, message)
-        principal = _principal_arn(message.principal_arn, denial.principals)
-        # The principal changes the answer only where a policy has a condition on it.
-        principal_matters = bool(self.policy_set.context_keys & PRINCIPAL_KEYS)
-        key = (
-            action.lower(),
-            denial.region,
-            denial.account_id,
-            principal if principal_matters else None,
-            any(_service_linked(arn) for arn in _callers(message, denial) if arn),
-            message.policy_type,
-            message.explicit,
-        )
+        principal, service_linked = self._caller(message.principal_arn, denial.principals)
+        # The region's class is in the context class; the region itself only in region guards'
+        # causes, which are rebuilt for it.
+        key: tuple[object, ...]
+        if message.policy_type is None or message.policy_type is PolicyType.SCP:
+            key = (
+                action.lower(),
+                denial.region is None,
+                denial.account_id is None,
+                self._context_class(denial.region, denial.account_id, principal),
+                service_linked,
+                message.is_scp,
+            )
+        else:  # another policy type denied it: nothing else matters
+            key = (
+                message.policy_type,
+                message.explicit,
+                denial.region is None,
+                not denial.account_id,
+            )
         explanation = self._cache.get(key)
         if explanation is None:
-            explanation = self._explain(action, denial, message, principal)
-            if len(self._cache) > 500_000:
+            explanation = self._explain(action, denial, message, principal, service_linked)
+            if len(self._cache) > CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = explanation
-        return [self._finding(denial, action, explanation, cause) for cause in explanation.causes]
+        if explanation.region != denial.region and explanation.regional:
+            explanation = self._in_region(key, explanation, action, denial.region)
+        return self._findings(denial, action, explanation)
+
+    def _in_region(
+        self,
+        key: tuple[object, ...],
+        explanation: Explanation,
+        action: str,
+        region: str | None,
+    ) -> Explanation:
+        """The explanation of a call that differs only in its region (same outcomes)."""
+        regional_key = (*key, region)
+        found = self._regional.get(regional_key)
+        if found is None:
+            causes = tuple(
+                self._region_guard(*cause.guard, action, region) if cause.guard else cause
+                for cause in explanation.causes
+            )
+            found = Explanation(causes, explanation.deny_type, explanation.checks_skipped, region)
+            if len(self._regional) > CACHE_LIMIT:
+                self._regional.clear()
+            self._regional[regional_key] = found
+        return found
 
     def _action(self, denial: Denial, message: DenialMessage) -> str:
+        key = (message.action, denial.event_source, denial.event_name)
+        action = self._actions.get(key)
+        if action is None:
+            action = self._actions[key] = self._read_action(denial, message)
+        return action
+
+    def _read_action(self, denial: Denial, message: DenialMessage) -> str:
         if message.action and self.catalog.action_exists(message.action):
             return self.catalog.canonical_action(message.action) or message.action
         mapped = self.catalog.iam_action_for_event(denial.event_source, denial.event_name)
         return self.catalog.canonical_action(mapped) or mapped
 
-    def _finding(
-        self, denial: Denial, action: str, explanation: Explanation, cause: Cause
-    ) -> Finding:
-        statement = cause.statement
-        return Finding(
-            category=cause.category,
-            action=action,
-            event_source=denial.event_source,
-            event_name=denial.event_name,
-            region=denial.region,
-            accounts=[denial.account_id] if denial.account_id else [],
-            count=denial.count,
-            policy=statement.policy if statement else None,
-            statement=statement.label if statement else None,
-            reason=cause.reason,
-            proposal=cause.proposal,
-            deny_type=explanation.deny_type,
-            deciding=list(cause.deciding),
-            checks_skipped=list(explanation.checks_skipped),
-            principals=list(denial.principals),
-            first_seen=denial.first_seen,
-            last_seen=denial.last_seen,
-            error_code=denial.error_code,
-            event_ids=list(denial.event_ids),
-        )
+    def _caller(self, message_arn: str | None, principals: list[str]) -> tuple[str | None, bool]:
+        """The principal to evaluate, and whether the row names a service-linked role."""
+        key = (message_arn, tuple(principals))
+        caller = self._callers.get(key)
+        if caller is None:
+            principal = _principal_arn(message_arn, principals)
+            linked = any(_service_linked(arn) for arn in (principal, *key[1], message_arn) if arn)
+            caller = self._callers[key] = (principal, linked)
+        return caller
+
+    def _context_class(self, region: str | None, account: str | None, principal: str | None) -> int:
+        """Equal for two calls exactly when the same levels govern them and every condition of
+        the policy set has the same outcome for both: such calls get the same decision."""
+        member = (region, account, principal)
+        found = self._classes.get(member)
+        if found is None:
+            signature: tuple[object, ...]
+            if account is not None and account == self.policy_set.management_account:
+                signature = ("management account",)
+            else:
+                context = Call("", region, account, principal).context()
+                outcomes = tuple(evaluate_condition(c, context) for c in self._conditions)
+                # evaluate() itself exempts service-linked roles: never a representative
+                linked = principal is not None and SERVICE_LINKED_ROLE in principal
+                signature = (self.policy_set.governance(account).key, outcomes, linked)
+            found = self._class_ids.get(signature)
+            if found is None:
+                found = self._class_ids[signature] = len(self._members)
+                self._members.append(member)
+            if len(self._classes) > CACHE_LIMIT:
+                self._classes.clear()
+            self._classes[member] = found
+        return found
+
+    def _decide(
+        self, action: str, region: str | None, account: str | None, principal: str | None
+    ) -> Decision:
+        """The decision for the call, through the first call seen of its context class."""
+        context_class = self._context_class(region, account, principal)
+        key = (action, context_class)
+        decision = self._decisions.get(key)
+        if decision is None:
+            representative = self._members[context_class]
+            decision = evaluate(self.policy_set, Call(action, *representative))
+            if len(self._decisions) > CACHE_LIMIT:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        return decision
+
+    @staticmethod
+    def _findings(denial: Denial, action: str, explanation: Explanation) -> list[Finding]:
+        account = denial.account_id
+        row = {
+            "action": action,
+            "event_source": denial.event_source,
+            "event_name": denial.event_name,
+            "region": denial.region,
+            "count": denial.count,
+            "first_seen": denial.first_seen,
+            "last_seen": denial.last_seen,
+            "error_code": denial.error_code,
+            "declined": None,
+        }
+        return [
+            _unchecked_finding(
+                {
+                    **template,
+                    **row,
+                    "accounts": [account] if account else [],
+                    "deciding": list(template["deciding"]),
+                    "checks_skipped": list(explanation.checks_skipped),
+                    "principals": list(denial.principals),
+                    "event_ids": list(denial.event_ids),
+                }
+            )
+            for template in explanation.templates
+        ]
 
     # --- explanation ---------------------------------------------------------------------
 
     def _explain(
-        self, action: str, denial: Denial, message: DenialMessage, principal: str | None
+        self,
+        action: str,
+        denial: Denial,
+        message: DenialMessage,
+        principal: str | None,
+        service_linked: bool,
     ) -> Explanation:
         skipped = _skipped_checks(denial)
-        not_scp = self._not_scp_reason(denial, message, principal)
+        not_scp = self._not_scp_reason(denial, message, service_linked)
         if not_scp is not None:
-            return Explanation((Cause(Category.NOT_SCP, not_scp),), None, skipped)
+            return Explanation((Cause(Category.NOT_SCP, not_scp),), None, skipped, denial.region)
         accounts: Sequence[str | None] = [denial.account_id]
         if denial.account_id is None and self._representatives:
             accounts = self._representatives
@@ -185,35 +348,48 @@ class Classifier:
             skipped = (*skipped, f"account: {paths} was evaluated instead")
         causes: list[Cause] = []
         decisions = []
+        unknown_keys: set[str] = set()
         for account in accounts:
-            decision = evaluate(self.policy_set, Call(action, denial.region, account, principal))
+            decision = self._decide(action, denial.region, account, principal)
             decisions.append(decision)
-            causes.extend(
-                self._explicit(match, action, denial.region)
-                for match in (*decision.explicit_denies, *_assumed_denies(decision))
-            )
-            causes.extend(self._implicit(level, action) for level in decision.levels_without_allow)
+            summary = self._summary(decision)
+            causes.extend(self._explicit(match, action, denial.region) for match in summary.denies)
+            causes.extend(self._implicit(level, action) for level in summary.lacking)
+            unknown_keys.update(summary.unknown_keys)
         skipped += tuple(note for note in decisions[0].notes if note not in skipped)
-        unknown_keys = sorted({key for d in decisions for key in d.unknown_keys}, key=str.lower)
         if not causes:
             if all(decision.allowed for decision in decisions):
-                return Explanation((self._allowed(decisions[0], message),), None, skipped)
+                allowed = (self._allowed(decisions[0], message),)
+                return Explanation(allowed, None, skipped, denial.region)
             causes.append(Cause(Category.UNKNOWN, "denied, but no statement explains it"))
         if unknown_keys:
-            skipped = (
-                *skipped,
-                f"conditions on {', '.join(unknown_keys)}: not known from CloudTrail",
-            )
+            keys = ", ".join(sorted(unknown_keys, key=str.lower))
+            skipped = (*skipped, f"conditions on {keys}: not known from CloudTrail")
         guardrails = [cause for cause in causes if cause.category is Category.GUARDRAIL]
         if guardrails:
             # A deliberate deny stands whatever else is missing: proposing the rest would widen
             # access that can never be used, so the guardrail alone is reported.
             causes = guardrails
         deny_type = next((d.deny_type for d in decisions if d.deny_type), "explicit")
-        return Explanation(tuple(_merge(causes)), deny_type, skipped)
+        return Explanation(tuple(_merge(causes)), deny_type, skipped, denial.region)
+
+    def _summary(self, decision: Decision) -> "_Summary":
+        # Decisions are shared by many calls; the summary keeps its decision alive, so the id
+        # cannot be reused while the entry exists.
+        summary = self._summaries.get(id(decision))
+        if summary is None or summary.decision is not decision:
+            if len(self._summaries) > CACHE_LIMIT:
+                self._summaries.clear()
+            summary = self._summaries[id(decision)] = _Summary(
+                decision,
+                (*decision.explicit_denies, *_assumed_denies(decision)),
+                decision.levels_without_allow,
+                decision.unknown_keys,
+            )
+        return summary
 
     def _not_scp_reason(
-        self, denial: Denial, message: DenialMessage, principal: str | None
+        self, denial: Denial, message: DenialMessage, service_linked: bool
     ) -> str | None:
         if message.policy_type is not None and message.policy_type is not PolicyType.SCP:
             kind = "an explicit deny in" if message.explicit else "no allow in"
@@ -221,20 +397,12 @@ class Classifier:
         management = self.policy_set.management_account
         if management and denial.account_id == management:
             return f"{management} is the management account: SCPs never apply to it"
-        if any(_service_linked(arn) for arn in (principal, *_callers(message, denial)) if arn):
+        if service_linked:
             return "the caller is a service-linked role: SCPs never apply to those"
         return None
 
     def _allowed(self, decision: Decision, message: DenialMessage) -> Cause:
-        maybe_denies = [match for level in decision.levels for match in level.maybe_denies]
-        if message.is_scp and maybe_denies:
-            # The message says an SCP denied it and only a statement that depends on what the
-            # row lacks can have: the call was not fixed since, its cause is not known.
-            causes = "; ".join(f"{m.policy} {m.label}: {m.why_maybe()}" for m in maybe_denies)
-            reason = f"an SCP denied it, and only these statements can have: {causes}"
-            refs = tuple(_ref(match) for match in maybe_denies)
-            return Cause(Category.UNKNOWN, reason, maybe_denies[0].statement, None, refs)
-        allows = tuple(_ref(match) for level in decision.levels for match in level.allows)
+        allows = tuple(self._ref(match) for level in decision.levels for match in level.allows)
         if message.is_scp:
             reason = "the SCPs in policies/ allow this call now: it was fixed after the denial"
         else:
@@ -247,8 +415,20 @@ class Classifier:
         return Cause(Category.ALREADY_ALLOWED, reason, None, None, allows)
 
     def _explicit(self, match: StatementMatch, action: str, region: str | None) -> Cause:
+        key = (id(match), action, region)
+        cached = self._explicit_causes.get(key)
+        if cached is None or cached[0] is not match:
+            if len(self._explicit_causes) > CACHE_LIMIT:
+                self._explicit_causes.clear()
+            cached = self._explicit_causes[key] = (
+                match,
+                self._explicit_cause(match, action, region),
+            )
+        return cached[1]
+
+    def _explicit_cause(self, match: StatementMatch, action: str, region: str | None) -> Cause:
         statement = match.statement
-        refs = (_ref(match),)
+        refs = (self._ref(match),)
         region_condition = _region_guard_condition(match)
         if region_condition is not None and _only_exemptions(statement, region_condition):
             return self._region_guard(match, region_condition, action, region)
@@ -269,7 +449,8 @@ class Classifier:
         self, match: StatementMatch, condition: Condition, action: str, region: str | None
     ) -> Cause:
         statement = match.statement
-        refs = (_ref(match),)
+        refs = (self._ref(match),)
+        guard = (match, condition)
         where = f"{statement.policy} {statement.label}"
         prefix = action.partition(":")[0]
         if self.catalog.is_global_action(action):
@@ -284,26 +465,36 @@ class Classifier:
                 if statement.not_actions is not None
                 else None
             )
-            return Cause(Category.GLOBAL_SERVICE, reason, statement, proposal, refs)
+            return Cause(Category.GLOBAL_SERVICE, reason, statement, proposal, refs, guard)
         if region is None:
             reason = f"{where} denies calls outside its approved regions; the row has no region"
-            return Cause(Category.UNKNOWN, reason, statement, None, refs)
+            return Cause(Category.UNKNOWN, reason, statement, None, refs, guard)
         reason = f"{where} denies calls outside its approved regions, and {region} is not one"
         element = f"Condition/{condition.operator}/{condition.key}"
-        return Cause(
-            Category.NEW_REGION, reason, statement, self._proposal(statement, element, region), refs
-        )
+        proposal = self._proposal(statement, element, region)
+        return Cause(Category.NEW_REGION, reason, statement, proposal, refs, guard)
 
     def _implicit(self, level: LevelDecision, action: str) -> Cause:
-        candidates = [
-            statement
-            for policy in level.level.policies
-            for statement in policy.statements
-            if statement.effect == "Allow"
-            and statement.actions is not None
-            and not statement.conditions
-            and not statement.resource_scoped
-        ]
+        key = (id(level.level), action)
+        cached = self._implicit_causes.get(key)
+        if cached is None or cached[0] is not level.level:
+            if len(self._implicit_causes) > CACHE_LIMIT:
+                self._implicit_causes.clear()
+            cached = self._implicit_causes[key] = (level.level, self._implicit_cause(level, action))
+        return cached[1]
+
+    def _implicit_cause(self, level: LevelDecision, action: str) -> Cause:
+        candidates = self._candidates.get(id(level.level))
+        if candidates is None:
+            candidates = self._candidates[id(level.level)] = [
+                statement
+                for policy in level.level.policies
+                for statement in policy.statements
+                if statement.effect == "Allow"
+                and statement.actions is not None
+                and not statement.conditions
+                and not statement.resource_scoped
+            ]
         where = f"{level.level.kind} {level.level.name}"
         if not candidates:
             reason = f"no SCP attached at {where} allows {action}, and none has an Action list"
@@ -319,11 +510,26 @@ class Classifier:
         reason = f"no SCP attached at {where} allows {action}: {why}"
         return Cause(category, reason, statement, self._proposal(statement, "Action", add))
 
-    def _gap(self, patterns: Sequence[str], action: str) -> tuple[Category, str, str]:
+    def _gap(self, patterns: tuple[str, ...], action: str) -> tuple[Category, str, str]:
         """Why an allow-list (Action or NotAction patterns) lacks `action`, and what to add."""
+        # The pattern tuples belong to statements of the policy set, which outlives the cache.
+        key = (id(patterns), action)
+        gap = self._gaps.get(key)
+        if gap is None:
+            if len(self._gaps) > CACHE_LIMIT:
+                self._gaps.clear()
+            gap = self._gaps[key] = self._find_gap(patterns, action)
+        return gap
+
+    def _find_gap(self, patterns: tuple[str, ...], action: str) -> tuple[Category, str, str]:
         prefix = action.partition(":")[0].lower()
-        listed_prefixes = {pattern.partition(":")[0].lower() for pattern in patterns}
-        lowered = {pattern.lower() for pattern in patterns}
+        listed = self._listed.get(id(patterns))
+        if listed is None:
+            listed = self._listed[id(patterns)] = (
+                frozenset(pattern.partition(":")[0].lower() for pattern in patterns),
+                frozenset(pattern.lower() for pattern in patterns),
+            )
+        listed_prefixes, lowered = listed
         for old in self.catalog.renamed_from(action):
             if old.lower() in lowered or f"{old.partition(':')[0].lower()}:*" in lowered:
                 why = f"it lists {old}, which AWS replaced by {action}"
@@ -343,15 +549,27 @@ class Classifier:
         why = f"it allows nothing of {service} ({prefix})"
         return Category.NEW_SERVICE, f"{prefix}:*", why
 
-    @staticmethod
-    def _proposal(statement: Statement, element: str, add: str) -> Proposal:
-        return Proposal(
-            policy=statement.policy,
-            statement=statement.label,
-            statement_index=statement.index,
-            element=element,
-            add=add,
-        )
+    def _proposal(self, statement: Statement, element: str, add: str) -> Proposal:
+        key = (statement.policy, statement.index, element, add)
+        proposal = self._proposals.get(key)
+        if proposal is None:
+            if len(self._proposals) > CACHE_LIMIT:
+                self._proposals.clear()
+            proposal = self._proposals[key] = Proposal(
+                policy=statement.policy,
+                statement=statement.label,
+                statement_index=statement.index,
+                element=element,
+                add=add,
+            )
+        return proposal
+
+    def _ref(self, match: StatementMatch) -> StatementRef:
+        key = (id(match.statement), match.level.target_id, match.match)
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = self._refs[key] = _ref(match)
+        return ref
 
 
 _RANK = {
@@ -364,6 +582,8 @@ _RANK = {
 
 def _merge(causes: list[Cause]) -> list[Cause]:
     """One cause per (category, proposal): the same gap seen at two levels is reported once."""
+    if len(causes) < 2:
+        return causes
     seen: dict[tuple[object, ...], Cause] = {}
     for cause in causes:
         proposal_key = cause.proposal.key() if cause.proposal else None
@@ -434,9 +654,16 @@ def _principal_arn(message_arn: str | None, principals: Sequence[str]) -> str | 
     return f"arn:{partition}:iam::{account}:role/{role}"
 
 
-def _callers(message: DenialMessage, denial: Denial) -> tuple[str | None, ...]:
-    """Every ARN the row names for its caller: the message's (a session) and the samples."""
-    return (message.principal_arn, *denial.principals)
+def _unchecked_finding(values: dict[str, Any]) -> Finding:
+    """A Finding from values of the right types (taken from a validated row and the
+    classifier's own objects), as `model_construct` builds one but at a third of its cost:
+    one is built for every finding of every row. Every field must be given."""
+    finding = Finding.__new__(Finding)
+    object.__setattr__(finding, "__dict__", values)
+    object.__setattr__(finding, "__pydantic_fields_set__", set(_FINDING_FIELDS))
+    object.__setattr__(finding, "__pydantic_extra__", None)
+    object.__setattr__(finding, "__pydantic_private__", None)
+    return finding
 
 
 def _service_linked(arn: str) -> bool:

@@ -167,15 +167,13 @@ def test_row_without_region_says_region_guards_were_not_checked(classifiers) -> 
     assert any(note.startswith("region:") for note in finding.checks_skipped)
 
 
-def test_row_without_region_that_only_the_region_guard_can_explain_is_unknown(
-    classifiers,
-) -> None:
+def test_row_without_region_names_the_region_guard_it_could_not_check(classifiers) -> None:
     scenario = sc.flat_scenario()
     [finding] = classify(classifiers, scenario, sc.scp_denial("ec2:RunInstances", None))
 
-    assert finding.category is Category.UNKNOWN
+    assert finding.category is Category.ALREADY_ALLOWED
     assert finding.proposal is None
-    assert (finding.policy, finding.statement) == ("region-guard.json", sc.REGION_GUARD_SID)
+    assert f"unless region-guard.json {sc.REGION_GUARD_SID}" in finding.reason
     assert "aws:RequestedRegion" in finding.reason
     assert any(note.startswith("region:") for note in finding.checks_skipped)
 
@@ -232,6 +230,16 @@ def test_repeated_rows_give_equal_findings_from_the_cache(classifiers) -> None:
         f.model_dump(exclude={"count"}) for f in again
     ]
     assert {f.count for f in again} == {9}
+
+
+def test_findings_are_the_models_validation_would_build(classifiers) -> None:
+    scenario = sc.organization_scenario()
+    for case in scenario.cases:
+        for finding in classify(classifiers, scenario, case.denial):
+            assert Finding.model_validate(finding.model_dump()) == finding
+            assert finding.model_fields_set == set(Finding.model_fields)
+            finding.declined = "reviewers said no"  # mark_declined assigns like this
+            assert finding.model_dump()["declined"] == "reviewers said no"
 
 
 # --- the real messages and records ------------------------------------------------------------
