@@ -3,14 +3,17 @@
 The policy set is generated in a temporary folder: FullAWSAccess, AWS's region guard, guardrails
 (plain, with a principal exemption, on the root user, on a condition key CloudTrail does not
 record), Allow allow-lists on two nested OUs (one with wildcard prefixes), an allow-list written
-as Deny + NotAction, and organization.json with four OUs and 24 accounts. The rows are distinct
-(action, region, account, role): actions of every IAM prefix in the catalog, 17 regions, every
-account plus the management account and one organization.json does not list, and messages in
-the real forms (SCP explicit, implicit, EC2 encoded, 2026 with the policy ARN, identity-based,
-bare "Access Denied"). Rows are built before the clock starts; only classification is timed.
+as Deny + NotAction, and organization.json with four OUs and 120 accounts. The rows are distinct
+(action, region, account, role): by default 3 actions of every one of the catalog's IAM prefixes
+(about 1,370), the n-th most frequent 1/n as often as the first (`--spread zipf`); 17 regions;
+every account plus the management account and one organization.json does not list; 10 roles
+(a break-glass role and a service-linked one among them); messages in the real forms (SCP
+explicit, implicit, EC2 encoded, 2026 with the policy ARN, identity-based, bare "Access
+Denied"). Rows are built before the clock starts; only classification is timed, in wall time
+and in this process's CPU time (the machine is shared: the load average is printed).
 
     python bench/classify.py                # 100,000 rows
-    python bench/classify.py --spread uniform     # every sampled action equally often
+    python bench/classify.py --spread uniform --per-prefix 15   # the hardest case
     python bench/classify.py --rows 20000 --profile
 """
 
@@ -73,7 +76,7 @@ OUS = {
     sc.SANDBOX_OU: ("Sandbox", sc.ROOT),
     "ou-ab12-dev00001": ("Development", sc.ROOT),
 }
-ACCOUNTS_PER_OU = 6
+ACCOUNTS_PER_OU = 30
 MESSAGE_FORMS = ("explicit", "implicit", "ec2", "arn", "identity", "bare")
 MESSAGE_WEIGHTS = (35, 20, 10, 15, 15, 5)
 
@@ -191,11 +194,14 @@ def message(form: str, action: str, account: str, region: str, role: str) -> tup
     return "AccessDenied", sc.scp_explicit(principal, action)
 
 
-def build_rows(count: int, catalog: Catalog, spread: str = "zipf", seed: int = 7) -> list[Denial]:
-    """`zipf`: the n-th most denied action is denied 1/n as often as the first, as in real
-    trails where a few services account for most denials; `uniform`: every action alike."""
+def build_rows(
+    count: int, catalog: Catalog, spread: str = "zipf", per_prefix: int = 3, seed: int = 7
+) -> list[Denial]:
+    """`per_prefix` actions of every IAM prefix; `zipf`: the n-th most denied action is denied
+    1/n as often as the first, as in real trails where a few services account for most
+    denials; `uniform`: every action alike."""
     rng = random.Random(seed)
-    actions = sample_actions(catalog, rng, per_prefix=15)
+    actions = sample_actions(catalog, rng, per_prefix)
     rng.shuffle(actions)
     weights = [1 / rank for rank in range(1, len(actions) + 1)] if spread == "zipf" else None
     accounts = [*organization_accounts(), sc.MANAGEMENT, sc.UNLISTED]
@@ -232,6 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--spread", choices=("zipf", "uniform"), default="zipf")
+    parser.add_argument("--per-prefix", type=int, default=3, help="actions of each IAM prefix")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile")
     args = parser.parse_args()
 
@@ -245,7 +252,7 @@ def main() -> None:
         started = time.perf_counter()
         policy_set = load_policy_set(policies)
         load_seconds = time.perf_counter() - started
-        rows = build_rows(args.rows, catalog, args.spread)
+        rows = build_rows(args.rows, catalog, args.spread, args.per_prefix)
         classifier = Classifier(policy_set, catalog)
         # CPU time: on a shared machine, wall time lands on whatever ran when the CPU was taken
         profiler = cProfile.Profile(time.process_time) if args.profile else None

@@ -14,7 +14,7 @@ module reads those statements to name the cause in the categories of the design:
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from recommender.catalog import Catalog
@@ -22,6 +22,7 @@ from recommender.messages import DenialMessage, PolicyType, parse_message
 from recommender.models import Category, Denial, Finding, Proposal, StatementRef
 from recommender.scp.conditions import evaluate_condition
 from recommender.scp.evaluate import (
+    KNOWN_KEYS,
     PRINCIPAL_ACCOUNT,
     PRINCIPAL_ARN,
     PRINCIPAL_ORG_ID,
@@ -60,6 +61,8 @@ class Cause:
     deciding: tuple[StatementRef, ...] = ()
     # A region guard's cause names the call's region: the match and condition rebuild it.
     guard: tuple[StatementMatch, Condition] | None = None
+    # It names the account's own level (a statement attached to the account, or its name).
+    on_account: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,18 @@ class Explanation:
     deny_type: str | None
     checks_skipped: tuple[str, ...] = field(default=())
     region: str | None = None
+    account: str | None = None
     # Derived once: read for every row the explanation serves.
     regional: bool = field(init=False, repr=False, compare=False)
+    account_bound: bool = field(init=False, repr=False, compare=False)
     templates: tuple[dict[str, Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # whether a cause names the region it was explained for
+        # whether a cause names the region, or the account's level, it was explained for
         regional = any(cause.guard is not None for cause in self.causes)
         object.__setattr__(self, "regional", regional)
+        account_bound = any(cause.on_account for cause in self.causes)
+        object.__setattr__(self, "account_bound", account_bound)
         object.__setattr__(self, "templates", self._templates())
 
     def _templates(self) -> tuple[dict[str, Any], ...]:
@@ -94,6 +101,55 @@ class Explanation:
         )
 
 
+class _ConditionOutcomes:
+    """The outcome of every condition of a policy set for a call, in parts that are cached by
+    what they read: the region, the caller, or (rarely) both. A condition that reads none of
+    the keys a row can give has the same outcome for every call and is left out."""
+
+    def __init__(self, policy_set: PolicySet) -> None:
+        known = frozenset(KNOWN_KEYS)
+        region_only = frozenset({REQUESTED_REGION})
+        self.region: list[Condition] = []
+        self.principal: list[Condition] = []
+        self.mixed: list[Condition] = []
+        for policy in policy_set.policies.values():
+            for statement in policy.statements:
+                for condition in statement.conditions:
+                    read = known.intersection(condition.context_keys)
+                    if not read:
+                        continue
+                    if read <= region_only:
+                        self.region.append(condition)
+                    elif REQUESTED_REGION not in read:
+                        self.principal.append(condition)
+                    else:
+                        self.mixed.append(condition)
+        self._by_region: dict[str | None, tuple[bool | None, ...]] = {}
+        self._by_principal: dict[tuple[str | None, str | None], tuple[bool | None, ...]] = {}
+
+    def region_outcomes(self, region: str | None) -> tuple[bool | None, ...]:
+        found = self._by_region.get(region)
+        if found is None:
+            context = Call("", region).context()
+            found = self._by_region[region] = tuple(
+                evaluate_condition(condition, context) for condition in self.region
+            )
+        return found
+
+    def principal_outcomes(
+        self, account: str | None, principal: str | None
+    ) -> tuple[bool | None, ...]:
+        key = (account, principal)
+        found = self._by_principal.get(key)
+        if found is None:
+            context = Call("", None, account, principal).context()
+            found = tuple(evaluate_condition(condition, context) for condition in self.principal)
+            if len(self._by_principal) > CACHE_LIMIT:
+                self._by_principal.clear()
+            self._by_principal[key] = found
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Summary:
     """What explanations read of a decision: the denies that explain it (explicit, or assumed
@@ -103,6 +159,15 @@ class _Summary:
     denies: tuple[StatementMatch, ...]
     lacking: tuple[LevelDecision, ...]
     unknown_keys: tuple[str, ...]
+
+
+def _on_account(level: Level) -> bool:
+    return level.kind == "account"
+
+
+def _bound(cause: Cause, on_account: bool) -> Cause:
+    """The cause, marked as naming the account's own level where it does."""
+    return replace(cause, on_account=True) if on_account else cause
 
 
 def _ref(match: StatementMatch) -> StatementRef:
@@ -158,15 +223,15 @@ class Classifier:
         self._cache: dict[tuple[object, ...], Explanation] = {}
         self._regional: dict[tuple[object, ...], Explanation] = {}
         self._representatives = _representative_accounts(policy_set)
-        self._conditions = tuple(
-            condition
-            for policy in policy_set.policies.values()
-            for statement in policy.statements
-            for condition in statement.conditions
-        )
+        self._conditions = _ConditionOutcomes(policy_set)
         self._classes: dict[tuple[str | None, str | None, str | None], int] = {}
         self._class_ids: dict[tuple[object, ...], int] = {}
         self._members: list[tuple[str | None, str | None, str | None]] = []
+        self._class_signatures: list[tuple[object, ...]] = []
+        self._shared: dict[tuple[str | None, str | None, str | None], int] = {}
+        self._shared_ids: dict[tuple[object, ...], int] = {}
+        self._shapes: dict[str | None, tuple[object, ...]] = {}
+        self._own_account: dict[tuple[object, ...], Explanation] = {}
         self._actions: dict[tuple[str | None, str, str], str] = {}
         self._callers: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, bool]] = {}
         self._refs: dict[tuple[int, str, str], StatementRef] = {}
@@ -194,7 +259,7 @@ class Classifier:
                 action.lower(),
                 denial.region is None,
                 denial.account_id is None,
-                self._context_class(denial.region, denial.account_id, principal),
+                self._shared_class(denial.region, denial.account_id, principal),
                 service_linked,
                 message.is_scp,
             )
@@ -211,6 +276,11 @@ class Classifier:
             if len(self._cache) > CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = explanation
+        elif explanation.account_bound and explanation.account != denial.account_id:
+            own_key = (*key, denial.account_id)
+            explanation = self._own_account.get(own_key) or self._own_account.setdefault(
+                own_key, self._explain(action, denial, message, principal, service_linked)
+            )
         if explanation.region != denial.region and explanation.regional:
             explanation = self._in_region(key, explanation, action, denial.region)
         return self._findings(denial, action, explanation)
@@ -223,14 +293,22 @@ class Classifier:
         region: str | None,
     ) -> Explanation:
         """The explanation of a call that differs only in its region (same outcomes)."""
-        regional_key = (*key, region)
+        regional_key = (*key, region, explanation.account if explanation.account_bound else None)
         found = self._regional.get(regional_key)
         if found is None:
             causes = tuple(
-                self._region_guard(*cause.guard, action, region) if cause.guard else cause
+                _bound(self._region_guard(*cause.guard, action, region), cause.on_account)
+                if cause.guard
+                else cause
                 for cause in explanation.causes
             )
-            found = Explanation(causes, explanation.deny_type, explanation.checks_skipped, region)
+            found = Explanation(
+                causes,
+                explanation.deny_type,
+                explanation.checks_skipped,
+                region,
+                explanation.account,
+            )
             if len(self._regional) > CACHE_LIMIT:
                 self._regional.clear()
             self._regional[regional_key] = found
@@ -251,11 +329,18 @@ class Classifier:
 
     def _caller(self, message_arn: str | None, principals: list[str]) -> tuple[str | None, bool]:
         """The principal to evaluate, and whether the row names a service-linked role."""
+        # A session's name changes nothing: `.../assumed-role/<role>/<session>` is read as its role
+        if message_arn is not None:
+            head, marker, rest = message_arn.partition(":assumed-role/")
+            if marker and "/" in rest:
+                message_arn = head + marker + rest.partition("/")[0]
         key = (message_arn, tuple(principals))
         caller = self._callers.get(key)
         if caller is None:
             principal = _principal_arn(message_arn, principals)
             linked = any(_service_linked(arn) for arn in (principal, *key[1], message_arn) if arn)
+            if len(self._callers) > CACHE_LIMIT:
+                self._callers.clear()
             caller = self._callers[key] = (principal, linked)
         return caller
 
@@ -269,19 +354,60 @@ class Classifier:
             if account is not None and account == self.policy_set.management_account:
                 signature = ("management account",)
             else:
-                context = Call("", region, account, principal).context()
-                outcomes = tuple(evaluate_condition(c, context) for c in self._conditions)
+                mixed = self._conditions.mixed
+                if mixed:
+                    context = Call("", region, account, principal).context()
+                    mixed_outcomes = tuple(evaluate_condition(c, context) for c in mixed)
                 # evaluate() itself exempts service-linked roles: never a representative
                 linked = principal is not None and SERVICE_LINKED_ROLE in principal
-                signature = (self.policy_set.governance(account).key, outcomes, linked)
+                signature = (
+                    self.policy_set.governance(account).key,
+                    self._conditions.region_outcomes(region),
+                    self._conditions.principal_outcomes(account, principal),
+                    mixed_outcomes if mixed else (),
+                    linked,
+                )
             found = self._class_ids.get(signature)
             if found is None:
                 found = self._class_ids[signature] = len(self._members)
                 self._members.append(member)
+                self._class_signatures.append(signature)
             if len(self._classes) > CACHE_LIMIT:
                 self._classes.clear()
             self._classes[member] = found
         return found
+
+    def _shared_class(self, region: str | None, account: str | None, principal: str | None) -> int:
+        """Like the context class, but accounts whose levels hold the same policies share it:
+        their explanations differ only where a cause names the account's own level."""
+        member = (region, account, principal)
+        found = self._shared.get(member)
+        if found is None:
+            fine = self._context_class(region, account, principal)
+            signature = (self._shape(account), self._class_signatures[fine][1:])
+            found = self._shared_ids.setdefault(signature, len(self._shared_ids))
+            if len(self._shared) > CACHE_LIMIT:
+                self._shared.clear()
+            self._shared[member] = found
+        return found
+
+    def _shape(self, account: str | None) -> tuple[object, ...]:
+        """The levels that govern the account, with the account's own level unnamed."""
+        shape = self._shapes.get(account)
+        if shape is None:
+            governance = self.policy_set.governance(account)
+            shape = self._shapes[account] = (
+                tuple(
+                    (
+                        "account" if level.kind == "account" else level.target_id,
+                        tuple(policy.name for policy in level.policies),
+                    )
+                    for level in governance.levels
+                ),
+                governance.notes,
+                account is not None and account == self.policy_set.management_account,
+            )
+        return shape
 
     def _decide(
         self, action: str, region: str | None, account: str | None, principal: str | None
@@ -340,7 +466,8 @@ class Classifier:
         skipped = _skipped_checks(denial)
         not_scp = self._not_scp_reason(denial, message, service_linked)
         if not_scp is not None:
-            return Explanation((Cause(Category.NOT_SCP, not_scp),), None, skipped, denial.region)
+            not_scp_cause = (Cause(Category.NOT_SCP, not_scp),)
+            return Explanation(not_scp_cause, None, skipped, denial.region, denial.account_id)
         accounts: Sequence[str | None] = [denial.account_id]
         if denial.account_id is None and self._representatives:
             accounts = self._representatives
@@ -360,7 +487,7 @@ class Classifier:
         if not causes:
             if all(decision.allowed for decision in decisions):
                 allowed = (self._allowed(decisions[0], message),)
-                return Explanation(allowed, None, skipped, denial.region)
+                return Explanation(allowed, None, skipped, denial.region, denial.account_id)
             causes.append(Cause(Category.UNKNOWN, "denied, but no statement explains it"))
         if unknown_keys:
             keys = ", ".join(sorted(unknown_keys, key=str.lower))
@@ -371,7 +498,8 @@ class Classifier:
             # access that can never be used, so the guardrail alone is reported.
             causes = guardrails
         deny_type = next((d.deny_type for d in decisions if d.deny_type), "explicit")
-        return Explanation(tuple(_merge(causes)), deny_type, skipped, denial.region)
+        merged = tuple(_merge(causes))
+        return Explanation(merged, deny_type, skipped, denial.region, denial.account_id)
 
     def _summary(self, decision: Decision) -> "_Summary":
         # Decisions are shared by many calls; the summary keeps its decision alive, so the id
@@ -412,7 +540,8 @@ class Classifier:
             )
         if not decision.certain:
             reason += f" (unless {_maybe_text(decision)})"
-        return Cause(Category.ALREADY_ALLOWED, reason, None, None, allows)
+        on_account = any(level.allows and _on_account(level.level) for level in decision.levels)
+        return Cause(Category.ALREADY_ALLOWED, reason, None, None, allows, on_account=on_account)
 
     def _explicit(self, match: StatementMatch, action: str, region: str | None) -> Cause:
         key = (id(match), action, region)
@@ -422,7 +551,7 @@ class Classifier:
                 self._explicit_causes.clear()
             cached = self._explicit_causes[key] = (
                 match,
-                self._explicit_cause(match, action, region),
+                _bound(self._explicit_cause(match, action, region), _on_account(match.level)),
             )
         return cached[1]
 
@@ -480,7 +609,8 @@ class Classifier:
         if cached is None or cached[0] is not level.level:
             if len(self._implicit_causes) > CACHE_LIMIT:
                 self._implicit_causes.clear()
-            cached = self._implicit_causes[key] = (level.level, self._implicit_cause(level, action))
+            cause = _bound(self._implicit_cause(level, action), _on_account(level.level))
+            cached = self._implicit_causes[key] = (level.level, cause)
         return cached[1]
 
     def _implicit_cause(self, level: LevelDecision, action: str) -> Cause:
@@ -670,6 +800,8 @@ def _service_linked(arn: str) -> bool:
     """Role ARNs carry the `aws-service-role/` path; assumed-role ARNs only the role's name."""
     if SERVICE_LINKED_ROLE in arn:
         return True
+    if SERVICE_LINKED_ROLE_NAME not in arn:
+        return False
     resource = arn.rpartition(":")[2].split("/")
     return (
         resource[0] == "assumed-role"

@@ -220,6 +220,42 @@ def test_a_role_with_a_path_keeps_it(tmp_path) -> None:
     assert [f.category for f in classifier.classify(other)] == [Category.NEW_REGION]
 
 
+def test_calls_sharing_an_explanation_keep_their_own_region_and_account_level(
+    classifiers,
+) -> None:
+    """Explanations are shared by calls whose conditions fare alike; what names the call's
+    region (a region guard's proposal) or its account's level (an allow there) stays its own."""
+    flat = sc.flat_scenario()
+    for region in ("ap-southeast-2", "sa-east-1", "us-west-1"):
+        [finding] = classify(classifiers, flat, sc.scp_denial("ec2:RunInstances", region))
+        assert finding.proposal is not None and finding.proposal.add == region
+        assert finding.reason.endswith(f"{region} is not one")
+
+    organization = sc.organization_scenario()
+    for account, name in ((sc.PROD, "prod"), (sc.DEV, "dev")):
+        row = sc.scp_denial("events:PutRule", "eu-west-1", account)
+        [finding] = classify(classifiers, organization, row)
+        assert finding.category is Category.ALREADY_ALLOWED
+        assert finding.accounts == [account]
+        assert [ref.target for ref in finding.deciding] == ["Root", "Workloads", name]
+
+
+def test_shared_caches_give_the_findings_a_fresh_classifier_gives(tmp_path: Path) -> None:
+    """Every cache of the classifier (context classes, shared explanations rebuilt for a
+    region or an account level, causes, decisions) against no sharing between rows at all, on
+    the benchmark's varied rows and policy set."""
+    from bench.classify import build_rows, write_policy_set
+
+    catalog = load_catalog()
+    policy_set = load_policy_set(write_policy_set(tmp_path))
+    rows = build_rows(1000, catalog, per_prefix=1, seed=11)
+    shared = Classifier(policy_set, catalog)
+
+    for row in rows:
+        fresh = Classifier(policy_set, catalog).classify(row)
+        assert [f.model_dump() for f in shared.classify(row)] == [f.model_dump() for f in fresh]
+
+
 def test_repeated_rows_give_equal_findings_from_the_cache(classifiers) -> None:
     scenario = sc.organization_scenario()
     case = case_named(scenario, "gap at two levels: Workloads and Payments both lack the prefix")
