@@ -256,6 +256,57 @@ def test_shared_caches_give_the_findings_a_fresh_classifier_gives(tmp_path: Path
         assert [f.model_dump() for f in shared.classify(row)] == [f.model_dump() for f in fresh]
 
 
+def test_conditions_on_the_account_or_on_region_and_caller_together_split_the_calls(
+    tmp_path: Path,
+) -> None:
+    """Conditions on aws:PrincipalAccount, and one that reads the region and the caller at
+    once, decide per call: sharing gives what a fresh classifier gives."""
+    guard = sc.region_guard()
+    guard["Statement"].append(
+        {
+            "Sid": "NoEc2InDev",
+            "Effect": "Deny",
+            "Action": "ec2:*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": sc.DEV}},
+        }
+    )
+    guard["Statement"].append(
+        {
+            "Sid": "RegionNamedInRole",
+            "Effect": "Deny",
+            "Action": "lambda:*",
+            "Resource": "*",
+            "Condition": {
+                "StringNotLike": {
+                    "aws:PrincipalArn": "arn:aws:iam::*:role/${aws:RequestedRegion}-*"
+                }
+            },
+        }
+    )
+    scenario = Scenario(
+        "account-conditions", {"full.json": sc.FULL_AWS_ACCESS, "guard.json": guard}, ()
+    )
+    policy_set = load_policy_set(scenario.write(tmp_path))
+    catalog = load_catalog()
+    shared = Classifier(policy_set, catalog)
+    rows = [
+        sc.scp_denial(action, region, account, role=role)
+        for action in ("ec2:RunInstances", "lambda:ListFunctions", "s3:GetObject")
+        for region in ("eu-west-1", "ap-southeast-2")
+        for account in (sc.PROD, sc.DEV)
+        for role in ("developer", "eu-west-1-deployer", sc.BREAK_GLASS_ROLE)
+    ]
+    categories: set[tuple[str | None, Category, str | None]] = set()
+    for row in rows:
+        fresh = Classifier(policy_set, catalog).classify(row)
+        found = shared.classify(row)
+        assert [f.model_dump() for f in found] == [f.model_dump() for f in fresh], row
+        categories.update((row.account_id, f.category, f.statement) for f in found)
+    assert (sc.DEV, Category.GUARDRAIL, "NoEc2InDev") in categories
+    assert (sc.PROD, Category.GUARDRAIL, "RegionNamedInRole") in categories
+
+
 def test_repeated_rows_give_equal_findings_from_the_cache(classifiers) -> None:
     scenario = sc.organization_scenario()
     case = case_named(scenario, "gap at two levels: Workloads and Payments both lack the prefix")
