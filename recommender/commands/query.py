@@ -6,6 +6,7 @@ import click
 
 from recommender import validation
 from recommender.cli import AppContext
+from recommender.commands.options import source_options
 from recommender.config import Settings
 from recommender.errors import InputError
 from recommender.models import Denial
@@ -79,22 +80,7 @@ def output_format(fmt: str | None, output: Path | None) -> Format:
 
 
 @click.command("query")
-@click.option(
-    "--engine",
-    type=click.Choice(["athena", "local"]),
-    default=None,
-    help="Where to run sql/denials.sql. Default: query.engine in the settings (local).",
-)
-@click.option(
-    "--logs",
-    default=None,
-    help="CloudTrail files for --engine local: a folder (either S3 layout, or loose files), "
-    "one file, or s3://bucket/prefix.",
-)
-@click.option("--start", default=None, help="First day (UTC, YYYY-MM-DD), included.")
-@click.option("--end", default=None, help="Day after the last (UTC, YYYY-MM-DD), excluded.")
-@click.option("--accounts", default=None, help="12-digit account IDs, comma-separated.")
-@click.option("--regions", default=None, help="Region names, comma-separated.")
+@source_options
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -107,9 +93,6 @@ def output_format(fmt: str | None, output: Path | None) -> Format:
     type=click.Choice(FORMATS),
     default=None,
     help="Row format; default from the --output extension, else jsonl.",
-)
-@click.option(
-    "--strict", is_flag=True, help="Fail on an unreadable log file instead of skipping it."
 )
 @click.pass_obj
 def query(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from recommender.cli import AppContext
+from recommender.commands.options import policies_option, source_options
 from recommender.commands.query import build_spec, make_source, summary
 from recommender.errors import RecommenderError
 from recommender.github import github_target_from_env, publish
@@ -35,23 +36,8 @@ def _failure_reported(summary_path: Path | None) -> Iterator[None]:
 
 
 @click.command("run")
-@click.option(
-    "--engine",
-    type=click.Choice(["athena", "local"]),
-    default=None,
-    help="Where to query: Athena, or the embedded engine over --logs.",
-)
-@click.option("--logs", default=None, help="CloudTrail files for --engine local (folder or s3://).")
-@click.option("--start", default=None, help="First day (UTC, YYYY-MM-DD), included.")
-@click.option("--end", default=None, help="Day after the last (UTC, YYYY-MM-DD), excluded.")
-@click.option("--accounts", default=None, help="12-digit account IDs, comma-separated.")
-@click.option("--regions", default=None, help="Region names, comma-separated.")
-@click.option(
-    "--policies",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of SCP JSON files (default: policies.dir, 'policies').",
-)
+@source_options
+@policies_option
 @click.option("--dry-run", is_flag=True, help="Do everything but the GitHub calls.")
 @click.option(
     "--out-dir",
@@ -66,7 +52,6 @@ def _failure_reported(summary_path: Path | None) -> Iterator[None]:
     default=None,
     help="Append the Markdown report here (e.g. $GITHUB_STEP_SUMMARY).",
 )
-@click.option("--strict", is_flag=True, help="Fail on an unreadable log file.")
 @click.option("--quiet", is_flag=True, help="Do not print the findings table.")
 @click.pass_obj
 def run(
