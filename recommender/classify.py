@@ -34,10 +34,12 @@ from recommender.scp.evaluate import (
     Decision,
     LevelDecision,
     StatementMatch,
+    arn_account,
     evaluate,
 )
 from recommender.scp.model import Condition, Statement
 from recommender.scp.policyset import Level, PolicySet
+from recommender.validation import ACCOUNT_ID
 
 # Conditions that carve principals out of a deny: they do not make it a guardrail.
 PRINCIPAL_KEYS = frozenset(
@@ -174,6 +176,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _account_of(arn: str | None) -> str | None:
+    """The ARN's account, where it is a real one (public messages are often redacted)."""
+    account = arn_account(arn)
+    return account if account and ACCOUNT_ID.match(account) else None
+
+
 def _on_account(level: Level) -> bool:
     return level.kind == "account"
 
@@ -268,6 +276,11 @@ class Classifier:
         message = parse_message(denial.error_message, denial.error_code)
         action = self._action(denial, message)
         principal, service_linked = self._caller(message.principal_arn, denial.principals)
+        if not denial.account_id:
+            # The caller's ARN names its account: rows of the original query lack the column.
+            caller_account = _account_of(principal)
+            if caller_account is not None:
+                denial = denial.model_copy(update={"account_id": caller_account})
         # What decides the explanation. The region and the account count through their class
         # (the conditions' outcomes, the policies of each level); a cause that names the region
         # or the account's own level is rebuilt for the call.

@@ -178,7 +178,8 @@ def scp_denial(
 ) -> Denial:
     """A row denied by an SCP, its message in one of the real forms:
     `explicit`, `implicit`, `ec2` (encoded) or `arn` (2026, naming the policy)."""
-    principal = session_arn(account or "555555555555", role)
+    # Without an account, the ARN is redacted as in public messages (`arn:aws:sts::XXX:...`).
+    principal = session_arn(account or "XXX", role)
     resource = f"arn:aws:{action.partition(':')[0]}:{region or 'us-east-1'}:{account}:*"
     if form == "implicit":
         message = scp_implicit(principal, action)
@@ -199,7 +200,9 @@ def scp_denial(
         event_name=event_name,
         error_code=error_code,
     )
-    return denial_from_record(event)
+    denial = denial_from_record(event)
+    # A row with no account (the original query's output) carries no caller sample either.
+    return denial if account else denial.model_copy(update={"principals": []})
 
 
 # --- policy documents -----------------------------------------------------------------------

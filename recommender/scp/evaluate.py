@@ -41,7 +41,7 @@ class Call:
 
     @property
     def principal_account(self) -> str | None:
-        return self.account or _arn_account(self.principal_arn)
+        return self.account or arn_account(self.principal_arn)
 
     def context(self) -> dict[str, tuple[str, ...]]:
         """The condition keys known for this call; any other key is not known."""
@@ -49,7 +49,7 @@ class Call:
         return {key: (value,) for key, value in values if value}
 
 
-def _arn_account(arn: str | None) -> str | None:
+def arn_account(arn: str | None) -> str | None:
     parts = arn.split(":", 5) if arn else []
     return parts[4] or None if len(parts) == 6 else None
 
