@@ -516,7 +516,9 @@ def test_query_command_end_to_end_against_a_moto_server(tmp_path, monkeypatch, c
         out = tmp_path / "denials.jsonl"
 
         main_args = ["--config", config, "query", "--engine", "athena", "--regions", "eu-west-1"]
-        main([*main_args, "--start", "2026-11-16", "--end", "2026-11-23", "--output", str(out)])
+        with pytest.raises(SystemExit) as exit_:
+            main([*main_args, "--start", "2026-11-16", "--end", "2026-11-23", "--output", str(out)])
+        assert exit_.value.code == 0
 
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert [(row["event_name"], row["count"]) for row in rows] == [("DescribeThing4", 5)]
