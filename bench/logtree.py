@@ -186,9 +186,10 @@ class TreeSpec:
     seed: int = 7
 
 
-def _identity(rng: random.Random, account: str) -> dict[str, object]:
-    role = rng.choice(ROLES)
-    session = f"session-{rng.randrange(1000)}"
+def assumed_role_identity(
+    rng: random.Random, account: str, role: str, session: str, role_path: str = ""
+) -> dict[str, object]:
+    """CloudTrail's `userIdentity` of a role session, as real records carry it."""
     return {
         "type": "AssumedRole",
         "principalId": f"AROA{rng.randrange(10**12):012d}:{session}",
@@ -199,13 +200,18 @@ def _identity(rng: random.Random, account: str) -> dict[str, object]:
             "sessionIssuer": {
                 "type": "Role",
                 "principalId": f"AROA{rng.randrange(10**12):012d}",
-                "arn": f"arn:aws:iam::{account}:role/{role}",
+                "arn": f"arn:aws:iam::{account}:role/{role_path}{role}",
                 "accountId": account,
                 "userName": role,
             },
             "attributes": {"creationDate": "2026-11-01T00:00:00Z", "mfaAuthenticated": "false"},
         },
     }
+
+
+def _identity(rng: random.Random, account: str) -> dict[str, object]:
+    role = rng.choice(ROLES)
+    return assumed_role_identity(rng, account, role, f"session-{rng.randrange(1000)}")
 
 
 def _record(rng: random.Random, account: str, region: str, moment: datetime) -> dict[str, object]:

@@ -13,10 +13,14 @@ import gzip
 import json
 import random
 import shutil
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.logtree import assumed_role_identity
 
 ORG_ID = "o-exampleorg1"
 START = datetime(2026, 11, 16, tzinfo=UTC)
@@ -217,25 +221,8 @@ def identity(
     account: str, role: str, service_linked: bool, rng: random.Random
 ) -> dict[str, object]:
     path = "aws-service-role/ecs.amazonaws.com/" if service_linked else ""
-    role_arn = f"arn:aws:iam::{account}:role/{path}{role}"
     session = f"{role.lower()}-{rng.randrange(10**6):06d}"
-    return {
-        "type": "AssumedRole",
-        "principalId": f"AROA{rng.randrange(10**12):012d}:{session}",
-        "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
-        "accountId": account,
-        "accessKeyId": f"ASIA{rng.randrange(10**12):012d}",
-        "sessionContext": {
-            "sessionIssuer": {
-                "type": "Role",
-                "principalId": f"AROA{rng.randrange(10**12):012d}",
-                "arn": role_arn,
-                "accountId": account,
-                "userName": role,
-            },
-            "attributes": {"creationDate": "2026-11-16T08:00:00Z", "mfaAuthenticated": "false"},
-        },
-    }
+    return assumed_role_identity(rng, account, role, session, path)
 
 
 def message(scenario: Scenario, user_arn: str) -> str:

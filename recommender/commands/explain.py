@@ -7,6 +7,7 @@ import click
 
 from recommender import validation
 from recommender.cli import AppContext
+from recommender.commands.options import policies_option
 from recommender.errors import InputError
 from recommender.scp.describe import describe_call, describe_decision
 from recommender.scp.evaluate import Call, evaluate
@@ -27,12 +28,7 @@ ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
     help="The caller's role or user ARN (aws:PrincipalArn), not an assumed-role session ARN.",
 )
 @click.option("--org-id", default=None, help="The organization ID (aws:PrincipalOrgID).")
-@click.option(
-    "--policies",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of SCPs (+ organization.json). Default: policies.dir in the settings.",
-)
+@policies_option
 @click.pass_obj
 def explain(
     app: AppContext,
