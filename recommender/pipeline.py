@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +10,6 @@ from recommender.catalog import load_catalog
 from recommender.classify import Classifier
 from recommender.config import Settings
 from recommender.errors import InputError
-from recommender.github import CategoryCommit, PullRequestDraft
 from recommender.models import Denial, Finding
 from recommender.propose import EditPlan, mark_declined, plan_edits
 from recommender.render.jsonout import render_json
@@ -92,40 +90,6 @@ def _overlapping(first: Path, second: Path) -> bool:
     return first.is_relative_to(second) or second.is_relative_to(first)
 
 
-def github_draft(proposals: Proposals, policies_path: str, settings: Settings) -> PullRequestDraft:
-    """One commit per category (its edits), then the evidence file; none when nothing changes."""
-    commits: list[CategoryCommit] = []
-    written = {change.policy for change in proposals.plan.written}
-    previous: dict[str, str] = {}
-    for step in proposals.plan.steps:
-        files = {
-            f"{policies_path}/{name}": text
-            for name, text in step.texts.items()
-            if name in written and previous.get(name) != text
-        }
-        previous = dict(step.texts)
-        if not files:
-            continue
-        values = ", ".join(sorted({proposal.add for proposal in step.proposals}))
-        message = f"SCP {step.category.value}: add {values}"
-        commits.append(CategoryCommit(step.category.value, _shorten(message), files))
-    if commits:
-        evidence = {settings.github.evidence_path: proposals.evidence}
-        commits.append(CategoryCommit("evidence", "Evidence for the SCP proposals", evidence))
-    return PullRequestDraft(
-        title=proposals.title,
-        body=proposals.body,
-        commits=commits,
-        labels=tuple(settings.github.labels),
-        branch=settings.github.branch,
-        base=settings.github.base,
-    )
-
-
-def _shorten(message: str, limit: int = 72) -> str:
-    return message if len(message) <= limit else message[: limit - 1] + "…"
-
-
 def relative_policies_path(policies: Path) -> str:
     """The policies folder as a path inside the repository (the working directory)."""
     resolved = policies.resolve()
@@ -133,7 +97,3 @@ def relative_policies_path(policies: Path) -> str:
         return resolved.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return policies.name
-
-
-def changed_files(proposals: Proposals) -> Sequence[str]:
-    return [change.policy for change in proposals.plan.written]

@@ -10,11 +10,11 @@ import click
 from recommender.cli import AppContext
 from recommender.commands.options import policies_option, source_options
 from recommender.commands.query import build_spec, make_source, summary
+from recommender.draft import github_draft
 from recommender.errors import RecommenderError
 from recommender.github import github_target_from_env, publish
 from recommender.pipeline import (
     classify_denials,
-    github_draft,
     prepare_proposals,
     relative_policies_path,
     write_out_dir,
