@@ -92,10 +92,10 @@ def test_one_evidence_section_per_actionable_category(demo):
     body, _ = demo
     headings = re.findall(r"^### (.*)$", body, flags=re.MULTILINE)
     assert headings == [
-        "New services (`new-service`): 1 rows, 9 calls",
+        "New services (`new-service`): 1 row, 9 calls",
         "New prefixes of services already allowed (`new-prefix`): 2 rows, 59 calls",
-        "Actions AWS renamed (`renamed-action`): 1 rows, 23 calls",
-        "New actions of partly allowed services (`new-action`): 1 rows, 61 calls",
+        "Actions AWS renamed (`renamed-action`): 1 row, 23 calls",
+        "New actions of partly allowed services (`new-action`): 1 row, 61 calls",
         "New regions (`new-region`): 2 rows, 17 calls",
         "Global services missing from a region guard (`global-service`): 2 rows, 54 calls",
         "Policy sizes",

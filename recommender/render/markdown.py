@@ -89,6 +89,10 @@ def _latest(a: str | None, b: str | None) -> str | None:
     return max(x for x in (a, b) if x) if (a or b) else None
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -264,7 +268,8 @@ def _render(
         if not items:
             continue
         calls = sum(f.count for f in items)
-        lines += [f"### {title} (`{category.value}`): {len(items)} rows, {calls:,} calls", ""]
+        counts = f"{_count(len(items), 'row')}, {_count(calls, 'call')}"
+        lines += [f"### {title} (`{category.value}`): {counts}", ""]
         lines += _table(items, context, max_rows)
         lines.append("")
     sizes = sizes_table(plan)
@@ -279,10 +284,14 @@ def _render(
     for category, title in SETTLED_TITLES.items():
         items = groups.get(category, [])
         if items:
-            lines += _details(f"{title}: {len(items)} rows", items, context, max_rows, details)
+            lines += _details(
+                f"{title}: {_count(len(items), 'row')}", items, context, max_rows, details
+            )
     declined = [f for f in rows if f.declined]
     if declined:
-        lines += _details(f"Declined: {len(declined)} rows", declined, context, max_rows, details)
+        lines += _details(
+            f"Declined: {_count(len(declined), 'row')}", declined, context, max_rows, details
+        )
     lines += [HOW_TO_REVIEW, ""]
     return "\n".join(lines)
 
