@@ -19,8 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import BaseModel
+
 from recommender.catalog import Catalog
-from recommender.messages import DenialMessage, PolicyType, parse_message
+from recommender.messages import DenialMessage, PolicyType, parse_message, read_denial
 from recommender.models import Category, Denial, Finding, Proposal, StatementRef
 from recommender.scp.conditions import evaluate_condition
 from recommender.scp.evaluate import (
@@ -50,7 +52,15 @@ REGION_GUARD_OPERATORS = frozenset(
 )
 GLOBAL_REGION = "us-east-1"
 CACHE_LIMIT = 500_000
-_FINDING_FIELDS = frozenset(Finding.model_fields)
+# Findings are built from values of the right types (taken from a validated row and the
+# classifier's own objects), as `model_construct` builds them but at a fraction of its cost: one
+# is built for every finding of every row. Every field is given, as validation would mark them.
+_ALL_FIELDS = set(Finding.model_fields)  # copied for each finding, never changed itself
+_new_finding = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 SERVICE_LINKED_ROLE_NAME = "AWSServiceRoleFor"
 
 
@@ -253,7 +263,7 @@ class Classifier:
         self._shared_ids: dict[tuple[object, ...], int] = {}
         self._shapes: dict[str | None, tuple[object, ...]] = {}
         self._own_account: dict[tuple[object, ...], Explanation] = {}
-        self._actions: dict[tuple[str | None, str, str], str] = {}
+        self._actions: dict[tuple[str | None, str, str], tuple[str, str]] = {}
         self._callers: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, bool]] = {}
         self._refs: dict[tuple[int, str, str], StatementRef] = {}
         self._proposals: dict[tuple[str, int, str, str], Proposal] = {}
@@ -273,33 +283,38 @@ class Classifier:
             return [finding for denial in denials for finding in self.classify(denial)]
 
     def classify(self, denial: Denial) -> list[Finding]:
-        message = parse_message(denial.error_message, denial.error_code)
-        action = self._action(denial, message)
-        principal, service_linked = self._caller(message.principal_arn, denial.principals)
-        if not denial.account_id:
+        policy_type, explicit, named_action, message_arn = read_denial(
+            denial.error_message, denial.error_code
+        )
+        action, action_key = self._action(named_action, denial.event_source, denial.event_name)
+        principal, service_linked = self._caller(message_arn, denial.principals)
+        account = denial.account_id
+        if not account:
             # The caller's ARN names its account: rows of the original query lack the column.
             caller_account = _account_of(principal)
             if caller_account is not None:
                 denial = denial.model_copy(update={"account_id": caller_account})
+                account = caller_account
+        region = denial.region
         # What decides the explanation. The region and the account count through their class
         # (the conditions' outcomes, the policies of each level); a cause that names the region
         # or the account's own level is rebuilt for the call.
         key: tuple[object, ...]
-        missing = (denial.region is None, not denial.account_id)
-        account = denial.account_id
         # Where SCPs did not decide, nothing but the reason and what the row lacks matters.
-        if message.policy_type is not None and message.policy_type is not PolicyType.SCP:
-            key = (message.policy_type, message.explicit, *missing)
+        if policy_type is not None and policy_type is not PolicyType.SCP:
+            key = (policy_type, explicit, region is None, not account)
         elif account is not None and account == self.policy_set.management_account:
-            key = ("management account", *missing)
+            key = ("management account", region is None, not account)
         elif service_linked:
-            key = ("service-linked role", *missing)
+            key = ("service-linked role", region is None, not account)
         else:
-            shared = self._shared_class(denial.region, account, principal)
-            key = (action.lower(), *missing, shared, message.is_scp)
+            shared = self._shared.get((region, account, principal))
+            if shared is None:
+                shared = self._shared_class(region, account, principal)
+            key = (action_key, region is None, not account, shared, policy_type is not None)
         explanation = self._cache.get(key)
         if explanation is None:
-            explanation = self._explain(action, denial, message, principal, service_linked)
+            explanation = self._explain_row(action, denial, principal, service_linked)
             if len(self._cache) > CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = explanation
@@ -308,14 +323,20 @@ class Classifier:
             own_key = (*key, account)
             own = self._own_account.get(own_key)
             if own is None:
-                own = self._explain(action, denial, message, principal, service_linked)
+                own = self._explain_row(action, denial, principal, service_linked)
                 if len(self._own_account) > CACHE_LIMIT:
                     self._own_account.clear()
                 self._own_account[own_key] = own
             explanation = own
-        if explanation.region != denial.region and explanation.regional:
-            explanation = self._in_region(key, explanation, action, denial.region)
+        if explanation.region != region and explanation.regional:
+            explanation = self._in_region(key, explanation, action, region)
         return self._findings(denial, action, explanation)
+
+    def _explain_row(
+        self, action: str, denial: Denial, principal: str | None, service_linked: bool
+    ) -> Explanation:
+        message = parse_message(denial.error_message, denial.error_code)
+        return self._explain(action, denial, message, principal, service_linked)
 
     def _in_region(
         self,
@@ -346,17 +367,21 @@ class Classifier:
             self._regional[regional_key] = found
         return found
 
-    def _action(self, denial: Denial, message: DenialMessage) -> str:
-        key = (message.action, denial.event_source, denial.event_name)
+    def _action(
+        self, named_action: str | None, event_source: str, event_name: str
+    ) -> tuple[str, str]:
+        """The call's IAM action, and its lowercase form that keys explanations."""
+        key = (named_action, event_source, event_name)
         action = self._actions.get(key)
         if action is None:
-            action = self._actions[key] = self._read_action(denial, message)
+            read = self._read_action(named_action, event_source, event_name)
+            action = self._actions[key] = (read, read.lower())
         return action
 
-    def _read_action(self, denial: Denial, message: DenialMessage) -> str:
-        if message.action and self.catalog.action_exists(message.action):
-            return self.catalog.canonical_action(message.action) or message.action
-        mapped = self.catalog.iam_action_for_event(denial.event_source, denial.event_name)
+    def _read_action(self, named_action: str | None, event_source: str, event_name: str) -> str:
+        if named_action and self.catalog.action_exists(named_action):
+            return self.catalog.canonical_action(named_action) or named_action
+        mapped = self.catalog.iam_action_for_event(event_source, event_name)
         return self.catalog.canonical_action(mapped) or mapped
 
     def _caller(self, message_arn: str | None, principals: list[str]) -> tuple[str | None, bool]:
@@ -461,31 +486,36 @@ class Classifier:
     @staticmethod
     def _findings(denial: Denial, action: str, explanation: Explanation) -> list[Finding]:
         account = denial.account_id
-        row = {
-            "action": action,
-            "event_source": denial.event_source,
-            "event_name": denial.event_name,
-            "region": denial.region,
-            "count": denial.count,
-            "first_seen": denial.first_seen,
-            "last_seen": denial.last_seen,
-            "error_code": denial.error_code,
-            "declined": None,
-        }
-        return [
-            _unchecked_finding(
+        accounts = [account] if account else []
+        skipped = explanation.checks_skipped
+        findings: list[Finding] = []
+        for template in explanation.templates:
+            finding = _new_finding(Finding)
+            _set_dict(
+                finding,
                 {
                     **template,
-                    **row,
-                    "accounts": [account] if account else [],
+                    "action": action,
+                    "event_source": denial.event_source,
+                    "event_name": denial.event_name,
+                    "region": denial.region,
+                    "count": denial.count,
+                    "first_seen": denial.first_seen,
+                    "last_seen": denial.last_seen,
+                    "error_code": denial.error_code,
+                    "declined": None,
+                    "accounts": accounts if not findings else accounts.copy(),
                     "deciding": list(template["deciding"]),
-                    "checks_skipped": list(explanation.checks_skipped),
+                    "checks_skipped": list(skipped),
                     "principals": list(denial.principals),
                     "event_ids": list(denial.event_ids),
-                }
+                },
             )
-            for template in explanation.templates
-        ]
+            _set_fields_set(finding, _ALL_FIELDS.copy())
+            _set_extra(finding, None)
+            _set_private(finding, None)
+            findings.append(finding)
+        return findings
 
     # --- explanation ---------------------------------------------------------------------
 
@@ -816,18 +846,6 @@ def _principal_arn(message_arn: str | None, principals: Sequence[str]) -> str | 
             return candidate
     partition, _, account = head.removeprefix("arn:").partition(":sts::")
     return f"arn:{partition}:iam::{account}:role/{role}"
-
-
-def _unchecked_finding(values: dict[str, Any]) -> Finding:
-    """A Finding from values of the right types (taken from a validated row and the
-    classifier's own objects), as `model_construct` builds one but at a third of its cost:
-    one is built for every finding of every row. Every field must be given."""
-    finding = Finding.__new__(Finding)
-    object.__setattr__(finding, "__dict__", values)
-    object.__setattr__(finding, "__pydantic_fields_set__", set(_FINDING_FIELDS))
-    object.__setattr__(finding, "__pydantic_extra__", None)
-    object.__setattr__(finding, "__pydantic_private__", None)
-    return finding
 
 
 def _service_linked(arn: str) -> bool:

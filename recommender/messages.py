@@ -64,8 +64,20 @@ _BRACKETED = re.compile(r"is not allowed to execute \[(?P<action>[^\]\s]+)\]")
 _PRINCIPAL = re.compile(r"(?:User: |Principal \[)(?P<arn>arn:[^\s\]]+)")
 # prefix:Name as IAM spells actions; "xxxx" or "this" are redactions or prose, not actions
 _ACTION = re.compile(r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9_*?-]+$", re.IGNORECASE)
+# The whole text of the common forms, in one match. Its variable parts hold no whitespace, so
+# the phrases `parse_message` looks for first can only be the ones this places: where it
+# matches, it reads what `parse_message` reads; anything else goes to `parse_message`.
+_COMMON = re.compile(
+    r"(?:You are not authorized to perform this operation\. )?"
+    r"User: (?P<principal>arn:[^\s\]]+) is not authorized to perform: (?P<word>\S+)"
+    r"(?: on resource: \S+)? "
+    rf"(?:with an explicit deny in an? (?P<explicit>(?i:{_TYPE_NAMES}))(?::\s*arn:\S+)?"
+    rf"|because no (?P<implicit>(?i:{_TYPE_NAMES})) allows the (?P<named>\S+) action)"
+    r"\.? ?"
+)
 
 
+@lru_cache(maxsize=8192)
 def _action(text: str | None) -> str | None:
     if text is None:
         return None
@@ -137,3 +149,30 @@ def parse_message(message: str | None, error_code: str | None = None) -> DenialM
         resource=_resource(text),
         encoded=encoded,
     )
+
+
+def read_denial(
+    message: str | None, error_code: str | None = None
+) -> tuple[PolicyType | None, bool | None, str | None, str | None]:
+    """`parse_message`'s policy type, explicit, action and principal ARN: what the classifier
+    reads of every row, at a fraction of the cost for the forms AWS writes most."""
+    if message:
+        marker = message.find(_ENCODED_MARKER)
+        found = _COMMON.fullmatch(message, 0, marker if marker >= 0 else len(message))
+        if found is not None:
+            explicit_type = found["explicit"]
+            if explicit_type is not None:
+                return (
+                    _POLICY_TYPES[explicit_type.lower()],
+                    True,
+                    _action(found["word"]),
+                    found["principal"],
+                )
+            return (
+                _POLICY_TYPES[found["implicit"].lower()],
+                False,
+                _action(found["word"]) or _action(found["named"]),
+                found["principal"],
+            )
+    parsed = parse_message(message, error_code)
+    return parsed.policy_type, parsed.explicit, parsed.action, parsed.principal_arn
