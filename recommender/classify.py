@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from recommender.catalog import Catalog
-from recommender.messages import DenialMessage, PolicyType, parse_message, read_denial
+from recommender.messages import PolicyType, read_denial
 from recommender.models import Category, Denial, Finding, Proposal, StatementRef
 from recommender.scp.conditions import evaluate_condition
 from recommender.scp.evaluate import (
@@ -93,26 +93,27 @@ class Explanation:
 
     def __post_init__(self) -> None:
         # whether a cause names the region, or the account's level, it was explained for
-        regional = any(cause.guard is not None for cause in self.causes)
+        regional = account_bound = False
+        templates = []
+        for cause in self.causes:
+            regional = regional or cause.guard is not None
+            account_bound = account_bound or cause.on_account
+            statement = cause.statement
+            templates.append(
+                {
+                    "category": cause.category,
+                    "policy": statement.policy if statement else None,
+                    "statement": statement.label if statement else None,
+                    "reason": cause.reason,
+                    "proposal": cause.proposal,
+                    "deny_type": self.deny_type,
+                    "deciding": cause.deciding,
+                }
+            )
         object.__setattr__(self, "regional", regional)
-        account_bound = any(cause.on_account for cause in self.causes)
         object.__setattr__(self, "account_bound", account_bound)
-        object.__setattr__(self, "templates", self._templates())
-
-    def _templates(self) -> tuple[dict[str, Any], ...]:
-        """Per cause, the fields of its findings that do not depend on the row."""
-        return tuple(
-            {
-                "category": cause.category,
-                "policy": cause.statement.policy if cause.statement else None,
-                "statement": cause.statement.label if cause.statement else None,
-                "reason": cause.reason,
-                "proposal": cause.proposal,
-                "deny_type": self.deny_type,
-                "deciding": cause.deciding,
-            }
-            for cause in self.causes
-        )
+        # per cause, the fields of its findings that do not depend on the row
+        object.__setattr__(self, "templates", tuple(templates))
 
 
 class _ConditionOutcomes:
@@ -251,6 +252,7 @@ class Classifier:
     def __init__(self, policy_set: PolicySet, catalog: Catalog) -> None:
         self.policy_set = policy_set
         self.catalog = catalog
+        self._management = policy_set.management_account
         self._cache: dict[tuple[object, ...], Explanation] = {}
         self._regional: dict[tuple[object, ...], Explanation] = {}
         self._representatives = _representative_accounts(policy_set)
@@ -286,7 +288,8 @@ class Classifier:
         policy_type, explicit, named_action, message_arn = read_denial(
             denial.error_message, denial.error_code
         )
-        action, action_key = self._action(named_action, denial.event_source, denial.event_name)
+        event = (named_action, denial.event_source, denial.event_name)
+        action, action_key = self._actions.get(event) or self._action(*event)
         principal, service_linked = self._caller(message_arn, denial.principals)
         account = denial.account_id
         if not account:
@@ -303,7 +306,7 @@ class Classifier:
         # Where SCPs did not decide, nothing but the reason and what the row lacks matters.
         if policy_type is not None and policy_type is not PolicyType.SCP:
             key = (policy_type, explicit, region is None, not account)
-        elif account is not None and account == self.policy_set.management_account:
+        elif account is not None and account == self._management:
             key = ("management account", region is None, not account)
         elif service_linked:
             key = ("service-linked role", region is None, not account)
@@ -314,7 +317,9 @@ class Classifier:
             key = (action_key, region is None, not account, shared, policy_type is not None)
         explanation = self._cache.get(key)
         if explanation is None:
-            explanation = self._explain_row(action, denial, principal, service_linked)
+            explanation = self._explain(
+                action, denial, policy_type, explicit, principal, service_linked
+            )
             if len(self._cache) > CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = explanation
@@ -323,7 +328,9 @@ class Classifier:
             own_key = (*key, account)
             own = self._own_account.get(own_key)
             if own is None:
-                own = self._explain_row(action, denial, principal, service_linked)
+                own = self._explain(
+                    action, denial, policy_type, explicit, principal, service_linked
+                )
                 if len(self._own_account) > CACHE_LIMIT:
                     self._own_account.clear()
                 self._own_account[own_key] = own
@@ -331,12 +338,6 @@ class Classifier:
         if explanation.region != region and explanation.regional:
             explanation = self._in_region(key, explanation, action, region)
         return self._findings(denial, action, explanation)
-
-    def _explain_row(
-        self, action: str, denial: Denial, principal: str | None, service_linked: bool
-    ) -> Explanation:
-        message = parse_message(denial.error_message, denial.error_code)
-        return self._explain(action, denial, message, principal, service_linked)
 
     def _in_region(
         self,
@@ -370,12 +371,10 @@ class Classifier:
     def _action(
         self, named_action: str | None, event_source: str, event_name: str
     ) -> tuple[str, str]:
-        """The call's IAM action, and its lowercase form that keys explanations."""
-        key = (named_action, event_source, event_name)
-        action = self._actions.get(key)
-        if action is None:
-            read = self._read_action(named_action, event_source, event_name)
-            action = self._actions[key] = (read, read.lower())
+        """Reads into the cache the call's IAM action and its lowercase form (which keys
+        explanations)."""
+        read = self._read_action(named_action, event_source, event_name)
+        action = self._actions[(named_action, event_source, event_name)] = (read, read.lower())
         return action
 
     def _read_action(self, named_action: str | None, event_source: str, event_name: str) -> str:
@@ -408,7 +407,7 @@ class Classifier:
         found = self._classes.get(member)
         if found is None:
             signature: tuple[object, ...]
-            if account is not None and account == self.policy_set.management_account:
+            if account is not None and account == self._management:
                 signature = ("management account",)
             else:
                 mixed_outcomes: tuple[bool | None, ...] = ()
@@ -464,7 +463,7 @@ class Classifier:
                     for level in governance.levels
                 ),
                 governance.notes,
-                account is not None and account == self.policy_set.management_account,
+                account is not None and account == self._management,
             )
         return shape
 
@@ -523,12 +522,13 @@ class Classifier:
         self,
         action: str,
         denial: Denial,
-        message: DenialMessage,
+        policy_type: PolicyType | None,
+        explicit: bool | None,
         principal: str | None,
         service_linked: bool,
     ) -> Explanation:
         skipped = _skipped_checks(denial)
-        not_scp = self._not_scp_reason(denial, message, service_linked)
+        not_scp = self._not_scp_reason(denial, policy_type, explicit, service_linked)
         if not_scp is not None:
             not_scp_cause = (Cause(Category.NOT_SCP, not_scp),)
             return Explanation(not_scp_cause, None, skipped, denial.region, denial.account_id)
@@ -550,7 +550,7 @@ class Classifier:
         skipped += tuple(note for note in decisions[0].notes if note not in skipped)
         if not causes:
             if all(decision.allowed for decision in decisions):
-                allowed = (self._allowed(decisions[0], message),)
+                allowed = (self._allowed(decisions[0], policy_type is PolicyType.SCP),)
                 return Explanation(allowed, None, skipped, denial.region, denial.account_id)
             causes.append(Cause(Category.UNKNOWN, "denied, but no statement explains it"))
         if unknown_keys:
@@ -581,21 +581,25 @@ class Classifier:
         return summary
 
     def _not_scp_reason(
-        self, denial: Denial, message: DenialMessage, service_linked: bool
+        self,
+        denial: Denial,
+        policy_type: PolicyType | None,
+        explicit: bool | None,
+        service_linked: bool,
     ) -> str | None:
-        if message.policy_type is not None and message.policy_type is not PolicyType.SCP:
-            kind = "an explicit deny in" if message.explicit else "no allow in"
-            return f"the message names {kind} the {message.policy_type.value}, not an SCP"
-        management = self.policy_set.management_account
+        if policy_type is not None and policy_type is not PolicyType.SCP:
+            kind = "an explicit deny in" if explicit else "no allow in"
+            return f"the message names {kind} the {policy_type.value}, not an SCP"
+        management = self._management
         if management and denial.account_id == management:
             return f"{management} is the management account: SCPs never apply to it"
         if service_linked:
             return "the caller is a service-linked role: SCPs never apply to those"
         return None
 
-    def _allowed(self, decision: Decision, message: DenialMessage) -> Cause:
+    def _allowed(self, decision: Decision, named_scp: bool) -> Cause:
         allows = tuple(self._ref(match) for level in decision.levels for match in level.allows)
-        if message.is_scp:
+        if named_scp:
             reason = "the SCPs in policies/ allow this call now: it was fixed after the denial"
         else:
             reason = (
