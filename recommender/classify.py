@@ -336,36 +336,38 @@ class Classifier:
                 self._own_account[own_key] = own
             explanation = own
         if explanation.region != region and explanation.regional:
-            explanation = self._in_region(key, explanation, action, region)
+            account_key = explanation.account if explanation.account_bound else None
+            regional_key = (*key, region, account_key)
+            explanation = self._regional.get(regional_key) or self._in_region(
+                regional_key, explanation, action, region
+            )
         return self._findings(denial, action, explanation)
 
     def _in_region(
         self,
-        key: tuple[object, ...],
+        regional_key: tuple[object, ...],
         explanation: Explanation,
         action: str,
         region: str | None,
     ) -> Explanation:
-        """The explanation of a call that differs only in its region (same outcomes)."""
-        regional_key = (*key, region, explanation.account if explanation.account_bound else None)
-        found = self._regional.get(regional_key)
-        if found is None:
-            causes = tuple(
-                _bound(self._region_guard(*cause.guard, action, region), cause.on_account)
-                if cause.guard
-                else cause
-                for cause in explanation.causes
-            )
-            found = Explanation(
-                causes,
-                explanation.deny_type,
-                explanation.checks_skipped,
-                region,
-                explanation.account,
-            )
-            if len(self._regional) > CACHE_LIMIT:
-                self._regional.clear()
-            self._regional[regional_key] = found
+        """The explanation of a call that differs only in its region (same outcomes), built
+        into the cache."""
+        causes = tuple(
+            _bound(self._region_guard(*cause.guard, action, region), cause.on_account)
+            if cause.guard
+            else cause
+            for cause in explanation.causes
+        )
+        found = Explanation(
+            causes,
+            explanation.deny_type,
+            explanation.checks_skipped,
+            region,
+            explanation.account,
+        )
+        if len(self._regional) > CACHE_LIMIT:
+            self._regional.clear()
+        self._regional[regional_key] = found
         return found
 
     def _action(
