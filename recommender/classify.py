@@ -556,7 +556,9 @@ class Classifier:
                 return Explanation(allowed, None, skipped, denial.region, denial.account_id)
             causes.append(Cause(Category.UNKNOWN, "denied, but no statement explains it"))
         if unknown_keys:
-            keys = ", ".join(sorted(unknown_keys, key=str.lower))
+            # keys differing only in case (aws:PrincipalArn, aws:PrincipalARN) in one order,
+            # not the set's, which changes from run to run with the string hash seed
+            keys = ", ".join(sorted(unknown_keys, key=lambda key: (key.lower(), key)))
             skipped = (*skipped, f"conditions on {keys}: not known from CloudTrail")
         guardrails = [cause for cause in causes if cause.category is Category.GUARDRAIL]
         if guardrails:

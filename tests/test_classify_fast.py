@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from recommender.catalog import load_catalog
+from recommender.classify import Classifier
 from recommender.messages import parse_message, read_denial
+from recommender.scp.policyset import load_policy_set
 from tests import scenarios as sc
 
 USER = "arn:aws:sts::111122223333:assumed-role/Dev/alice"
@@ -121,3 +124,26 @@ def test_read_denial_on_the_real_messages(shared_data: Path) -> None:
     pairs += [(record.get("errorMessage"), record.get("errorCode")) for record in records]
     for message, error_code in pairs:
         assert read_denial(message, error_code) == facts(message, error_code), message
+
+
+def test_unknown_keys_differing_only_in_case_are_named_in_one_order(tmp_path: Path) -> None:
+    """The order was the set's, which changes with the string hash seed from run to run."""
+    statements = [
+        {
+            "Sid": sid,
+            "Effect": "Deny",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {key: "arn:aws:iam::*:role/break-glass"}},
+        }
+        for sid, key in (("A", "aws:PrincipalArn"), ("B", "aws:PrincipalARN"))
+    ]
+    files = {"full-aws-access.json": sc.FULL_AWS_ACCESS, "exempt.json": sc.policy(*statements)}
+    policies = sc.Scenario("case", files, ()).write(tmp_path)
+    classifier = Classifier(load_policy_set(policies), load_catalog())
+    # no caller named: the principal conditions cannot be evaluated
+    row = sc.scp_denial("s3:GetObject").model_copy(
+        update={"principals": [], "error_message": "Access Denied"}
+    )
+    notes = {note for finding in classifier.classify(row) for note in finding.checks_skipped}
+    assert "conditions on aws:PrincipalARN, aws:PrincipalArn: not known from CloudTrail" in notes
