@@ -187,6 +187,15 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _where(level: Level) -> str:
+    """How a reason names a level: "no SCP attached to OU Workloads allows ..."."""
+    if level.kind == "all":
+        return "in policies/"
+    if level.kind == "root":
+        return "attached to the root"
+    return f"attached to {'OU' if level.kind == 'ou' else 'account'} {level.name}"
+
+
 def _account_of(arn: str | None) -> str | None:
     """The ARN's account, where it is a real one (public messages are often redacted)."""
     account = arn_account(arn)
@@ -697,9 +706,9 @@ class Classifier:
                 and not statement.conditions
                 and not statement.resource_scoped
             ]
-        where = f"{level.level.kind} {level.level.name}"
+        where = _where(level.level)
         if not candidates:
-            reason = f"no SCP attached at {where} allows {action}, and none has an Action list"
+            reason = f"no SCP {where} allows {action}, and none has an Action list"
             return Cause(Category.UNKNOWN, reason)
         best: tuple[int, Statement, Category, str, str] | None = None
         for statement in candidates:
@@ -709,7 +718,7 @@ class Classifier:
                 best = (rank, statement, category, add, why)
         assert best is not None
         _, statement, category, add, why = best
-        reason = f"no SCP attached at {where} allows {action}: {why}"
+        reason = f"no SCP {where} allows {action}: {why}"
         return Cause(category, reason, statement, self._proposal(statement, "Action", add))
 
     def _gap(self, patterns: tuple[str, ...], action: str) -> tuple[Category, str, str]:

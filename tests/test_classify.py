@@ -87,7 +87,7 @@ def test_an_allow_list_gap_names_the_level_and_the_sibling(classifiers) -> None:
     [finding] = classify(classifiers, scenario, case.denial)
 
     assert finding.deny_type == "implicit"
-    assert "ou Workloads" in finding.reason
+    assert "OU Workloads" in finding.reason
     assert "events" in finding.reason
     assert finding.proposal is not None
     assert finding.proposal.statement_index == 0
