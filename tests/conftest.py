@@ -26,3 +26,15 @@ def shared_data() -> Path:
 @pytest.fixture
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def offline_aws(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Fake credentials and no endpoint overrides, so that boto3 under moto never reaches AWS
+    nor a profile of the machine; returns the region set."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return "us-east-1"

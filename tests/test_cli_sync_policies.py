@@ -30,13 +30,8 @@ SANDBOX = {
 
 
 @pytest.fixture
-def organization(monkeypatch):
+def organization(offline_aws):
     """An organization: root, Workloads > Prod, Sandbox, three accounts, two SCPs."""
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         client = boto3.client("organizations", region_name=REGION)
         client.create_organization(FeatureSet="ALL")
@@ -175,10 +170,7 @@ def test_settings_folder_is_the_default(organization, tmp_path, monkeypatch) -> 
     assert (tmp_path / "scps" / "organization.json").exists()
 
 
-def test_no_organization_is_one_line_and_touches_nothing(monkeypatch, tmp_path, capsys) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def test_no_organization_is_one_line_and_touches_nothing(offline_aws, tmp_path, capsys) -> None:
     folder = tmp_path / "policies"
     folder.mkdir()
     (folder / "mine.json").write_text('{"Version": "2012-10-17"}\n', encoding="utf-8")
