@@ -17,9 +17,6 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-from pydantic import BaseModel
 
 from recommender.catalog import Catalog
 from recommender.messages import PolicyType, read_denial
@@ -33,6 +30,7 @@ from recommender.scp.evaluate import (
     REQUESTED_REGION,
     SERVICE_LINKED_ROLE,
     Call,
+    ConditionResult,
     Decision,
     LevelDecision,
     StatementMatch,
@@ -52,15 +50,6 @@ REGION_GUARD_OPERATORS = frozenset(
 )
 GLOBAL_REGION = "us-east-1"
 CACHE_LIMIT = 500_000
-# Findings are built from values of the right types (taken from a validated row and the
-# classifier's own objects), as `model_construct` builds them but at a fraction of its cost: one
-# is built for every finding of every row. Every field is given, as validation would mark them.
-_ALL_FIELDS = set(Finding.model_fields)  # copied for each finding, never changed itself
-_new_finding = object.__new__
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 SERVICE_LINKED_ROLE_NAME = "AWSServiceRoleFor"
 
 
@@ -79,41 +68,60 @@ class Cause:
     on_account: bool = False
 
 
+# What a cause gives each of its findings, in the order of `Finding`'s fields: category,
+# policy, statement, reason, proposal, deciding.
+Template = tuple[Category, str | None, str | None, str, Proposal | None, tuple[StatementRef, ...]]
+
+
+def _template(cause: Cause) -> Template:
+    statement = cause.statement
+    return (
+        cause.category,
+        statement.policy if statement else None,
+        statement.label if statement else None,
+        cause.reason,
+        cause.proposal,
+        cause.deciding,
+    )
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """A region guard's cause in an explanation: rebuilt for each row's region."""
+
+    index: int
+    match: StatementMatch
+    condition: Condition
+    # what the rebuilt cause reads besides the region: the statement's level and match, and
+    # the action's prefix where the action is global
+    key: tuple[object, ...]
+
+
 @dataclass(frozen=True)
 class Explanation:
     causes: tuple[Cause, ...]
     deny_type: str | None
     checks_skipped: tuple[str, ...] = field(default=())
-    region: str | None = None
     account: str | None = None
+    # For an already-allowed call, whether the message named an SCP (the reason differs).
+    named_scp: bool | None = None
+    # The action's prefix where it is a global service's: its region guard causes name it.
+    global_prefix: str | None = None
     # Derived once: read for every row the explanation serves.
-    regional: bool = field(init=False, repr=False, compare=False)
     account_bound: bool = field(init=False, repr=False, compare=False)
-    templates: tuple[dict[str, Any], ...] = field(init=False, repr=False, compare=False)
+    templates: tuple[Template, ...] = field(init=False, repr=False, compare=False)
+    guards: tuple[_Guard, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # whether a cause names the region, or the account's level, it was explained for
-        regional = account_bound = False
-        templates = []
-        for cause in self.causes:
-            regional = regional or cause.guard is not None
-            account_bound = account_bound or cause.on_account
-            statement = cause.statement
-            templates.append(
-                {
-                    "category": cause.category,
-                    "policy": statement.policy if statement else None,
-                    "statement": statement.label if statement else None,
-                    "reason": cause.reason,
-                    "proposal": cause.proposal,
-                    "deny_type": self.deny_type,
-                    "deciding": cause.deciding,
-                }
-            )
-        object.__setattr__(self, "regional", regional)
-        object.__setattr__(self, "account_bound", account_bound)
-        # per cause, the fields of its findings that do not depend on the row
-        object.__setattr__(self, "templates", tuple(templates))
+        guards = []
+        for index, cause in enumerate(self.causes):
+            if cause.guard is not None:
+                match, condition = cause.guard
+                key = (id(condition), match.level.target_id, match.match, self.global_prefix)
+                guards.append(_Guard(index, match, condition, key))
+        object.__setattr__(self, "account_bound", any(c.on_account for c in self.causes))
+        object.__setattr__(self, "templates", tuple(_template(c) for c in self.causes))
+        object.__setattr__(self, "guards", tuple(guards))
 
 
 class _ConditionOutcomes:
@@ -263,7 +271,8 @@ class Classifier:
         self.catalog = catalog
         self._management = policy_set.management_account
         self._cache: dict[tuple[object, ...], Explanation] = {}
-        self._regional: dict[tuple[object, ...], Explanation] = {}
+        self._variants: dict[tuple[object, ...], Explanation] = {}
+        self._guard_templates: dict[tuple[object, ...], Template] = {}
         self._representatives = _representative_accounts(policy_set)
         self._conditions = _ConditionOutcomes(policy_set)
         self._classes: dict[tuple[str | None, str | None, str | None], int] = {}
@@ -272,8 +281,9 @@ class Classifier:
         self._class_signatures: list[tuple[object, ...]] = []
         self._shared: dict[tuple[str | None, str | None, str | None], int] = {}
         self._shared_ids: dict[tuple[object, ...], int] = {}
+        self._caller_parts: dict[tuple[str | None, str | None], int] = {}
+        self._caller_part_ids: dict[tuple[object, ...], int] = {}
         self._shapes: dict[str | None, tuple[object, ...]] = {}
-        self._own_account: dict[tuple[object, ...], Explanation] = {}
         self._actions: dict[tuple[str | None, str, str], tuple[str, str]] = {}
         self._callers: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, bool]] = {}
         self._refs: dict[tuple[int, str, str], StatementRef] = {}
@@ -282,8 +292,10 @@ class Classifier:
         self._listed: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._candidates: dict[int, list[Statement]] = {}
         self._summaries: dict[int, _Summary] = {}
-        self._decisions: dict[tuple[str, int], Decision] = {}
-        self._explicit_causes: dict[tuple[int, str, str | None], tuple[StatementMatch, Cause]] = {}
+        self._decisions: dict[tuple[int, int], Decision] = {}
+        self._explicit_causes: dict[
+            tuple[tuple[object, ...], str, bool], tuple[tuple[ConditionResult, ...], Cause]
+        ] = {}
         self._implicit_causes: dict[tuple[int, str], tuple[Level, Cause]] = {}
 
     def classify_all(self, denials: Iterable[Denial]) -> list[Finding]:
@@ -323,61 +335,92 @@ class Classifier:
             shared = self._shared.get((region, account, principal))
             if shared is None:
                 shared = self._shared_class(region, account, principal)
-            key = (action_key, region is None, not account, shared, policy_type is not None)
-        explanation = self._cache.get(key)
-        if explanation is None:
-            explanation = self._explain(
-                action, denial, policy_type, explicit, principal, service_linked
+            key = (action_key, region is None, not account, shared)
+        call = (action, denial, policy_type, explicit, principal, service_linked)
+        explanation = self._cache.get(key) or self._explained(self._cache, key, *call)
+        bound = explanation.account_bound and explanation.account != account
+        named = explanation.named_scp
+        if bound or (named is not None and named != (policy_type is PolicyType.SCP)):
+            # a cause names the account's own level, or the reason whether the message named
+            # an SCP: this call needs its own explanation
+            variant_key = (
+                *key,
+                account if explanation.account_bound else None,
+                policy_type is PolicyType.SCP if named is not None else None,
             )
-            if len(self._cache) > CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = explanation
-        elif explanation.account_bound and explanation.account != account:
-            # a cause names the account's own level: this account needs its own explanation
-            own_key = (*key, account)
-            own = self._own_account.get(own_key)
-            if own is None:
-                own = self._explain(
-                    action, denial, policy_type, explicit, principal, service_linked
-                )
-                if len(self._own_account) > CACHE_LIMIT:
-                    self._own_account.clear()
-                self._own_account[own_key] = own
-            explanation = own
-        if explanation.region != region and explanation.regional:
-            account_key = explanation.account if explanation.account_bound else None
-            regional_key = (*key, region, account_key)
-            explanation = self._regional.get(regional_key) or self._in_region(
-                regional_key, explanation, action, region
+            explanation = self._variants.get(variant_key) or self._explained(
+                self._variants, variant_key, *call
             )
-        return self._findings(denial, action, explanation)
+        return self._findings(denial, action, account, explanation)
 
-    def _in_region(
+    def _explained(
         self,
-        regional_key: tuple[object, ...],
-        explanation: Explanation,
+        cache: dict[tuple[object, ...], Explanation],
+        key: tuple[object, ...],
         action: str,
-        region: str | None,
+        denial: Denial,
+        policy_type: PolicyType | None,
+        explicit: bool | None,
+        principal: str | None,
+        service_linked: bool,
     ) -> Explanation:
-        """The explanation of a call that differs only in its region (same outcomes), built
-        into the cache."""
-        causes = tuple(
-            _bound(self._region_guard(*cause.guard, action, region), cause.on_account)
-            if cause.guard
-            else cause
-            for cause in explanation.causes
+        explanation = self._explain(
+            action, denial, policy_type, explicit, principal, service_linked
         )
-        found = Explanation(
-            causes,
-            explanation.deny_type,
-            explanation.checks_skipped,
-            region,
-            explanation.account,
-        )
-        if len(self._regional) > CACHE_LIMIT:
-            self._regional.clear()
-        self._regional[regional_key] = found
-        return found
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+        cache[key] = explanation
+        return explanation
+
+    def _findings(
+        self, denial: Denial, action: str, account: str | None, explanation: Explanation
+    ) -> list[Finding]:
+        templates: Sequence[Template] = explanation.templates
+        if explanation.guards:
+            templates = list(templates)
+            for guard in explanation.guards:
+                templates[guard.index] = self._guard_template(guard, action, denial.region)
+        accounts = (account,) if account else ()
+        principals = tuple(denial.principals)
+        event_ids = tuple(denial.event_ids)
+        deny_type = explanation.deny_type
+        skipped = explanation.checks_skipped
+        return [
+            Finding(
+                category,
+                action,
+                denial.event_source,
+                denial.event_name,
+                denial.region,
+                accounts,
+                denial.count,
+                policy,
+                statement,
+                reason,
+                proposal,
+                deny_type,
+                deciding,
+                skipped,
+                principals,
+                denial.first_seen,
+                denial.last_seen,
+                denial.error_code,
+                event_ids,
+            )
+            for category, policy, statement, reason, proposal, deciding in templates
+        ]
+
+    def _guard_template(self, guard: _Guard, action: str, region: str | None) -> Template:
+        """A region guard's cause for the row's region: calls that differ only in a region the
+        guard denies share every other cause."""
+        key = (guard.key, region)
+        template = self._guard_templates.get(key)
+        if template is None:
+            cause = self._region_guard(guard.match, guard.condition, action, region)
+            if len(self._guard_templates) > CACHE_LIMIT:
+                self._guard_templates.clear()
+            template = self._guard_templates[key] = _template(cause)
+        return template
 
     def _action(
         self, named_action: str | None, event_source: str, event_name: str
@@ -452,12 +495,35 @@ class Classifier:
         member = (region, account, principal)
         found = self._shared.get(member)
         if found is None:
-            fine = self._context_class(region, account, principal)
-            signature = (self._shape(account), self._class_signatures[fine][1:])
+            signature: tuple[object, ...]
+            if self._conditions.mixed:
+                fine = self._context_class(region, account, principal)
+                signature = (self._shape(account), self._class_signatures[fine][1:])
+            else:
+                # A batch has few regions and few callers but many pairs of them: each part is
+                # worked out once.
+                caller = self._caller_parts.get((account, principal))
+                if caller is None:
+                    caller = self._caller_part(account, principal)
+                signature = (caller, self._conditions.region_outcomes(region))
             found = self._shared_ids.setdefault(signature, len(self._shared_ids))
             if len(self._shared) > CACHE_LIMIT:
                 self._shared.clear()
             self._shared[member] = found
+        return found
+
+    def _caller_part(self, account: str | None, principal: str | None) -> int:
+        """What the shared class reads of the caller: the shape of its account's levels and
+        the outcomes of the conditions on the caller."""
+        part = (
+            self._shape(account),
+            self._conditions.principal_outcomes(account, principal),
+            principal is not None and SERVICE_LINKED_ROLE in principal,
+        )
+        found = self._caller_part_ids.setdefault(part, len(self._caller_part_ids))
+        if len(self._caller_parts) > CACHE_LIMIT:
+            self._caller_parts.clear()
+        self._caller_parts[(account, principal)] = found
         return found
 
     def _shape(self, account: str | None) -> tuple[object, ...]:
@@ -483,7 +549,8 @@ class Classifier:
     ) -> Decision:
         """The decision for the call, through the first call seen of its context class."""
         context_class = self._context_class(region, account, principal)
-        key = (action, context_class)
+        # actions that the same statements match share every decision
+        key = (self.policy_set.action_signature(action), context_class)
         decision = self._decisions.get(key)
         if decision is None:
             representative = self._members[context_class]
@@ -492,40 +559,6 @@ class Classifier:
                 self._decisions.clear()
             self._decisions[key] = decision
         return decision
-
-    @staticmethod
-    def _findings(denial: Denial, action: str, explanation: Explanation) -> list[Finding]:
-        account = denial.account_id
-        accounts = [account] if account else []
-        skipped = explanation.checks_skipped
-        findings: list[Finding] = []
-        for template in explanation.templates:
-            finding = _new_finding(Finding)
-            _set_dict(
-                finding,
-                {
-                    **template,
-                    "action": action,
-                    "event_source": denial.event_source,
-                    "event_name": denial.event_name,
-                    "region": denial.region,
-                    "count": denial.count,
-                    "first_seen": denial.first_seen,
-                    "last_seen": denial.last_seen,
-                    "error_code": denial.error_code,
-                    "declined": None,
-                    "accounts": accounts if not findings else accounts.copy(),
-                    "deciding": list(template["deciding"]),
-                    "checks_skipped": list(skipped),
-                    "principals": list(denial.principals),
-                    "event_ids": list(denial.event_ids),
-                },
-            )
-            _set_fields_set(finding, _ALL_FIELDS.copy())
-            _set_extra(finding, None)
-            _set_private(finding, None)
-            findings.append(finding)
-        return findings
 
     # --- explanation ---------------------------------------------------------------------
 
@@ -542,7 +575,7 @@ class Classifier:
         not_scp = self._not_scp_reason(denial, policy_type, explicit, service_linked)
         if not_scp is not None:
             not_scp_cause = (Cause(Category.NOT_SCP, not_scp),)
-            return Explanation(not_scp_cause, None, skipped, denial.region, denial.account_id)
+            return Explanation(not_scp_cause, None, skipped, denial.account_id)
         accounts: Sequence[str | None] = [denial.account_id]
         if denial.account_id is None and self._representatives:
             accounts = self._representatives
@@ -561,8 +594,9 @@ class Classifier:
         skipped += tuple(note for note in decisions[0].notes if note not in skipped)
         if not causes:
             if all(decision.allowed for decision in decisions):
-                allowed = (self._allowed(decisions[0], policy_type is PolicyType.SCP),)
-                return Explanation(allowed, None, skipped, denial.region, denial.account_id)
+                named_scp = policy_type is PolicyType.SCP
+                allowed = (self._allowed(decisions[0], named_scp),)
+                return Explanation(allowed, None, skipped, denial.account_id, named_scp)
             causes.append(Cause(Category.UNKNOWN, "denied, but no statement explains it"))
         if unknown_keys:
             # keys differing only in case (aws:PrincipalArn, aws:PrincipalARN) in one order,
@@ -576,7 +610,10 @@ class Classifier:
             causes = guardrails
         deny_type = next((d.deny_type for d in decisions if d.deny_type), "explicit")
         merged = tuple(_merge(causes))
-        return Explanation(merged, deny_type, skipped, denial.region, denial.account_id)
+        global_prefix = action.partition(":")[0] if self.catalog.is_global_action(action) else None
+        return Explanation(
+            merged, deny_type, skipped, denial.account_id, global_prefix=global_prefix
+        )
 
     def _summary(self, decision: Decision) -> "_Summary":
         # Decisions are shared by many calls; the summary keeps its decision alive, so the id
@@ -625,13 +662,19 @@ class Classifier:
         return Cause(Category.ALREADY_ALLOWED, reason, None, None, allows, on_account=on_account)
 
     def _explicit(self, match: StatementMatch, action: str, region: str | None) -> Cause:
-        key = (id(match), action, region)
-        cached = self._explicit_causes.get(key)
-        if cached is None or cached[0] is not match:
+        # The same statement matches alike at the same level with the same condition results
+        # (the evaluator shares those between calls): the match itself is new for each decision.
+        conditions = match.conditions
+        key = (id(match.statement), match.level.target_id, match.match, id(conditions))
+        # A region guard's cause is rebuilt for each row's region (`_guard_template`); only
+        # whether there is a region is read here.
+        cause_key = (key, action, region is None)
+        cached = self._explicit_causes.get(cause_key)
+        if cached is None or cached[0] is not conditions:
             if len(self._explicit_causes) > CACHE_LIMIT:
                 self._explicit_causes.clear()
-            cached = self._explicit_causes[key] = (
-                match,
+            cached = self._explicit_causes[cause_key] = (
+                conditions,
                 _bound(self._explicit_cause(match, action, region), _on_account(match.level)),
             )
         return cached[1]

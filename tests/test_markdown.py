@@ -3,6 +3,7 @@
 
 import re
 import textwrap
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -209,13 +210,13 @@ def make_finding(
         event_source=f"{service}.amazonaws.com",
         event_name=action.split(":")[1],
         region="eu-west-1",
-        accounts=["222222222222"],
+        accounts=("222222222222",),
         count=count,
         policy="workloads-allow.json",
         statement="ApprovedServices",
         reason=f"no SCP allows {action}",
         proposal=proposal,
-        principals=list(principals),
+        principals=tuple(principals),
         first_seen="2026-11-16T08:00:00Z",
         last_seen="2026-11-20T17:00:00Z",
         declined=declined,
@@ -352,7 +353,7 @@ def test_the_decline_instructions_work_as_written(demo, denials, tmp_path):
     policies = copy_policies(tmp_path / "policies")
     classified = classify_denials(denials, policies, Settings())
     for day, declined in ((entry.expires - timedelta(days=1), True), (entry.expires, False)):
-        findings = [f.model_copy(deep=True) for f in classified.findings]
+        findings = [replace(f) for f in classified.findings]
         mark_declined(findings, [entry], day)
         (bedrock,) = [f for f in findings if f.action == "bedrock:InvokeModel"]
         assert (bedrock.declined == entry.reason) is declined

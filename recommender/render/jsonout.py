@@ -8,7 +8,7 @@ from recommender.models import Finding
 
 def render_json(findings: Sequence[Finding], summary: dict[str, object]) -> str:
     document = {
-        "findings": [finding.model_dump(mode="json") for finding in findings],
+        "findings": [finding.to_json() for finding in findings],
         "summary": summary,
     }
     return json.dumps(document, indent=2) + "\n"

@@ -6,7 +6,7 @@ committed on the branch; the description cuts its longest tables until it fits a
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from recommender.models import Category, Finding
@@ -68,12 +68,12 @@ def aggregate(findings: Iterable[Finding]) -> list[Finding]:
         key = (finding.category, finding.action.lower(), change, finding.declined)
         row = merged.get(key)
         if row is None:
-            merged[key] = finding.model_copy(deep=True)
+            merged[key] = replace(finding)
             continue
         row.count += finding.count
-        row.accounts = sorted({*row.accounts, *finding.accounts})
-        row.principals = list(dict.fromkeys([*row.principals, *finding.principals]))
-        row.event_ids = list(dict.fromkeys([*row.event_ids, *finding.event_ids]))
+        row.accounts = tuple(sorted({*row.accounts, *finding.accounts}))
+        row.principals = tuple(dict.fromkeys([*row.principals, *finding.principals]))
+        row.event_ids = tuple(dict.fromkeys([*row.event_ids, *finding.event_ids]))
         row.first_seen = _earliest(row.first_seen, finding.first_seen)
         row.last_seen = _latest(row.last_seen, finding.last_seen)
         regions = {r for r in (row.region or "").split(", ") if r} | {finding.region or ""}
