@@ -17,6 +17,7 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from recommender.catalog import Catalog
 from recommender.messages import PolicyType, read_denial
@@ -273,6 +274,10 @@ class Classifier:
         self._cache: dict[tuple[object, ...], Explanation] = {}
         self._variants: dict[tuple[object, ...], Explanation] = {}
         self._guard_templates: dict[tuple[object, ...], Template] = {}
+        self._regional: dict[tuple[int, str | None], tuple[Explanation, tuple[Template, ...]]] = {}
+        self._account_tuples: dict[str | None, tuple[str, ...]] = {}
+        self._renamed: dict[tuple[int, str | None], tuple[Explanation, Explanation]] = {}
+        self._account_refs: set[int] = set()
         self._representatives = _representative_accounts(policy_set)
         self._conditions = _ConditionOutcomes(policy_set)
         self._classes: dict[tuple[str | None, str | None, str | None], int] = {}
@@ -338,19 +343,18 @@ class Classifier:
             key = (action_key, region is None, not account, shared)
         call = (action, denial, policy_type, explicit, principal, service_linked)
         explanation = self._cache.get(key) or self._explained(self._cache, key, *call)
-        bound = explanation.account_bound and explanation.account != account
         named = explanation.named_scp
-        if bound or (named is not None and named != (policy_type is PolicyType.SCP)):
-            # a cause names the account's own level, or the reason whether the message named
-            # an SCP: this call needs its own explanation
-            variant_key = (
-                *key,
-                account if explanation.account_bound else None,
-                policy_type is PolicyType.SCP if named is not None else None,
-            )
+        if named is not None and named != (policy_type is PolicyType.SCP):
+            # the reason of an allowed call says whether the message named an SCP
+            variant_key = (*key, not named)
             explanation = self._variants.get(variant_key) or self._explained(
                 self._variants, variant_key, *call
             )
+        if explanation.account_bound and explanation.account != account:
+            renamed = self._renamed.get((id(explanation), account))
+            if renamed is None or renamed[0] is not explanation:
+                renamed = self._for_account(explanation, call)
+            explanation = renamed[1]
         return self._findings(denial, action, account, explanation)
 
     def _explained(
@@ -372,15 +376,62 @@ class Classifier:
         cache[key] = explanation
         return explanation
 
+    def _for_account(
+        self, explanation: Explanation, call: tuple[Any, ...]
+    ) -> tuple[Explanation, Explanation]:
+        """An explanation that names its account's own level, for another account governed
+        alike: the same causes, naming this account's level."""
+        account = call[1].account_id
+        old = self._account_level(explanation.account)
+        new = self._account_level(account)
+        if (
+            old is None
+            or new is None
+            or any(_on_account(g.match.level) for g in explanation.guards)
+        ):
+            # a region guard attached to the account itself: its causes are built for each
+            # region from the account's own match
+            renamed = self._explain(*call)
+        else:
+            renamed = Explanation(
+                tuple(
+                    self._renamed_cause(cause, old, new) if cause.on_account else cause
+                    for cause in explanation.causes
+                ),
+                explanation.deny_type,
+                explanation.checks_skipped,
+                account,
+                explanation.named_scp,
+                explanation.global_prefix,
+            )
+        if len(self._renamed) > CACHE_LIMIT:
+            self._renamed.clear()
+        # the explanation is kept with its renamed form: its id is not reused while it is
+        entry = self._renamed[(id(explanation), account)] = (explanation, renamed)
+        return entry
+
+    def _account_level(self, account: str | None) -> Level | None:
+        levels = self.policy_set.governance(account).levels
+        return levels[-1] if levels and _on_account(levels[-1]) else None
+
+    def _renamed_cause(self, cause: Cause, old: Level, new: Level) -> Cause:
+        deciding = tuple(
+            replace(ref, target=new.name) if id(ref) in self._account_refs else ref
+            for ref in cause.deciding
+        )
+        reason = cause.reason.replace(_where(old), _where(new))
+        return replace(cause, reason=reason, deciding=deciding)
+
     def _findings(
         self, denial: Denial, action: str, account: str | None, explanation: Explanation
     ) -> list[Finding]:
-        templates: Sequence[Template] = explanation.templates
+        templates = explanation.templates
         if explanation.guards:
-            templates = list(templates)
-            for guard in explanation.guards:
-                templates[guard.index] = self._guard_template(guard, action, denial.region)
-        accounts = (account,) if account else ()
+            regional = self._regional.get((id(explanation), denial.region))
+            if regional is None or regional[0] is not explanation:
+                regional = self._in_region(explanation, action, denial.region)
+            templates = regional[1]
+        accounts = self._account_tuples.get(account) or self._account_tuple(account)
         principals = tuple(denial.principals)
         event_ids = tuple(denial.event_ids)
         deny_type = explanation.deny_type
@@ -409,6 +460,24 @@ class Classifier:
             )
             for category, policy, statement, reason, proposal, deciding in templates
         ]
+
+    def _in_region(
+        self, explanation: Explanation, action: str, region: str | None
+    ) -> tuple[Explanation, tuple[Template, ...]]:
+        """The explanation's templates with its region guard causes for the region."""
+        templates = list(explanation.templates)
+        for guard in explanation.guards:
+            templates[guard.index] = self._guard_template(guard, action, region)
+        if len(self._regional) > CACHE_LIMIT:
+            self._regional.clear()
+        # the explanation is kept with its templates: its id is not reused while they are
+        regional = self._regional[(id(explanation), region)] = (explanation, tuple(templates))
+        return regional
+
+    def _account_tuple(self, account: str | None) -> tuple[str, ...]:
+        """The accounts of a row's findings, one tuple shared by all rows of the account."""
+        found = self._account_tuples[account] = (account,) if account else ()
+        return found
 
     def _guard_template(self, guard: _Guard, action: str, region: str | None) -> Template:
         """A region guard's cause for the row's region: calls that differ only in a region the
@@ -823,6 +892,9 @@ class Classifier:
         ref = self._refs.get(key)
         if ref is None:
             ref = self._refs[key] = _ref(match)
+            if _on_account(match.level):
+                # refs are kept for the classifier's life: their ids stay theirs
+                self._account_refs.add(id(ref))
         return ref
 
 
