@@ -31,7 +31,6 @@ from recommender.scp.evaluate import (
     REQUESTED_REGION,
     SERVICE_LINKED_ROLE,
     Call,
-    ConditionResult,
     Decision,
     LevelDecision,
     StatementMatch,
@@ -298,10 +297,8 @@ class Classifier:
         self._candidates: dict[int, list[Statement]] = {}
         self._summaries: dict[int, _Summary] = {}
         self._decisions: dict[tuple[int, int], Decision] = {}
-        self._explicit_causes: dict[
-            tuple[tuple[object, ...], str, bool], tuple[tuple[ConditionResult, ...], Cause]
-        ] = {}
-        self._implicit_causes: dict[tuple[int, str], tuple[Level, Cause]] = {}
+        self._explicit_causes: dict[tuple[object, ...], Cause] = {}
+        self._implicit_causes: dict[tuple[int, str], Cause] = {}
 
     def classify_all(self, denials: Iterable[Denial]) -> list[Finding]:
         # A batch keeps every finding it builds and makes no reference cycles: the cyclic
@@ -731,22 +728,19 @@ class Classifier:
         return Cause(Category.ALREADY_ALLOWED, reason, None, None, allows, on_account=on_account)
 
     def _explicit(self, match: StatementMatch, action: str, region: str | None) -> Cause:
-        # The same statement matches alike at the same level with the same condition results
-        # (the evaluator shares those between calls): the match itself is new for each decision.
-        conditions = match.conditions
-        key = (id(match.statement), match.level.target_id, match.match, id(conditions))
-        # A region guard's cause is rebuilt for each row's region (`_guard_template`); only
-        # whether there is a region is read here.
-        cause_key = (key, action, region is None)
-        cached = self._explicit_causes.get(cause_key)
-        if cached is None or cached[0] is not conditions:
+        # What the cause reads of the match: the statement, its level (the policy set keeps
+        # both) and the outcome of each condition. A region guard's cause is rebuilt for each
+        # row's region (`_guard_template`); only whether there is a region is read here.
+        outcomes = tuple(result.outcome for result in match.conditions)
+        key = (id(match.statement), id(match.level), match.match, outcomes, action, region is None)
+        cause = self._explicit_causes.get(key)
+        if cause is None:
             if len(self._explicit_causes) > CACHE_LIMIT:
                 self._explicit_causes.clear()
-            cached = self._explicit_causes[cause_key] = (
-                conditions,
-                _bound(self._explicit_cause(match, action, region), _on_account(match.level)),
+            cause = self._explicit_causes[key] = _bound(
+                self._explicit_cause(match, action, region), _on_account(match.level)
             )
-        return cached[1]
+        return cause
 
     def _explicit_cause(self, match: StatementMatch, action: str, region: str | None) -> Cause:
         statement = match.statement
@@ -797,14 +791,16 @@ class Classifier:
         return Cause(Category.NEW_REGION, reason, statement, proposal, refs, guard)
 
     def _implicit(self, level: LevelDecision, action: str) -> Cause:
+        # the policy set keeps its levels: their ids stay theirs
         key = (id(level.level), action)
-        cached = self._implicit_causes.get(key)
-        if cached is None or cached[0] is not level.level:
+        cause = self._implicit_causes.get(key)
+        if cause is None:
             if len(self._implicit_causes) > CACHE_LIMIT:
                 self._implicit_causes.clear()
-            cause = _bound(self._implicit_cause(level, action), _on_account(level.level))
-            cached = self._implicit_causes[key] = (level.level, cause)
-        return cached[1]
+            cause = self._implicit_causes[key] = _bound(
+                self._implicit_cause(level, action), _on_account(level.level)
+            )
+        return cause
 
     def _implicit_cause(self, level: LevelDecision, action: str) -> Cause:
         candidates = self._candidates.get(id(level.level))

@@ -66,13 +66,15 @@ _PRINCIPAL = re.compile(r"(?:User: |Principal \[)(?P<arn>arn:[^\s\]]+)")
 _ACTION = re.compile(r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9_*?-]+$", re.IGNORECASE)
 # The whole text of the common forms, in one match. Its variable parts hold no whitespace, so
 # the phrases `parse_message` looks for first can only be the ones this places: where it
-# matches, it reads what `parse_message` reads; anything else goes to `parse_message`.
+# matches, it reads what `parse_message` reads; anything else goes to `parse_message`. The
+# policy types are matched as AWS writes them (matching them in any case costs a third more);
+# other spellings go to `parse_message`, which reads them in any case.
 _COMMON = re.compile(
     r"(?:You are not authorized to perform this operation\. )?"
     r"User: (?P<principal>arn:[^\s\]]+) is not authorized to perform: (?P<word>\S+)"
     r"(?: on resource: \S+)? "
-    rf"(?:with an explicit deny in an? (?P<explicit>(?i:{_TYPE_NAMES}))(?::\s*arn:\S+)?"
-    rf"|because no (?P<implicit>(?i:{_TYPE_NAMES})) allows the (?P<named>\S+) action)"
+    rf"(?:with an explicit deny in an? (?P<explicit>{_TYPE_NAMES})(?::\s*arn:\S+)?"
+    rf"|because no (?P<implicit>{_TYPE_NAMES}) allows the (?P<named>\S+) action)"
     r"\.? ?"
 )
 
@@ -163,13 +165,13 @@ def read_denial(
             explicit_type = found["explicit"]
             if explicit_type is not None:
                 return (
-                    _POLICY_TYPES[explicit_type.lower()],
+                    _POLICY_TYPES[explicit_type],
                     True,
                     _action(found["word"]),
                     found["principal"],
                 )
             return (
-                _POLICY_TYPES[found["implicit"].lower()],
+                _POLICY_TYPES[found["implicit"]],
                 False,
                 _action(found["word"]) or _action(found["named"]),
                 found["principal"],

@@ -63,6 +63,9 @@ class PolicySet:
         self._signatures: dict[tuple[int, ...], int] = {}
         self._shared_governance: dict[tuple[tuple[str, ...], tuple[str, ...]], Governance] = {}
         self._by_prefix: dict[str, tuple[Statement, ...]] = {}
+        # one Level per target: the root and each OU are the same object on every account's
+        # path, so what is worked out for a level serves every account below it
+        self._levels: dict[str, Level] = {}
         self._statements = tuple(s for policy in policies.values() for s in policy.statements)
         self.context_keys = frozenset(key for s in self._statements for key in s.context_keys)
 
@@ -135,6 +138,12 @@ class PolicySet:
         return Governance(root, (note,))
 
     def _level(self, organization: Organization, target: str) -> Level:
+        level = self._levels.get(target)
+        if level is None:
+            level = self._levels[target] = self._build_level(organization, target)
+        return level
+
+    def _build_level(self, organization: Organization, target: str) -> Level:
         names = organization.attached_to(target)
         policies = tuple(self.policies[name] for name in names if name in self.policies)
         kind: LevelKind = (
