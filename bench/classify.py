@@ -226,7 +226,7 @@ def build_rows(
                 account_id=account,
                 error_code=error_code,
                 error_message=error_message,
-                principals=[sc.role_arn(account, role)],
+                principals=(sc.role_arn(account, role),),
                 first_seen="2026-11-16T08:00:00Z",
                 last_seen="2026-11-22T18:00:00Z",
             )

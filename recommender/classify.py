@@ -111,6 +111,14 @@ class Explanation:
     account_bound: bool = field(init=False, repr=False, compare=False)
     templates: tuple[Template, ...] = field(init=False, repr=False, compare=False)
     guards: tuple[_Guard, ...] = field(init=False, repr=False, compare=False)
+    # Filled as rows are classified: the templates for each region a guard's cause names,
+    # and this explanation for other accounts governed alike (see `Classifier._for_account`).
+    in_region: dict[str | None, tuple[Template, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    for_account: dict[str | None, "Explanation"] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         guards = []
@@ -273,9 +281,7 @@ class Classifier:
         self._cache: dict[tuple[object, ...], Explanation] = {}
         self._variants: dict[tuple[object, ...], Explanation] = {}
         self._guard_templates: dict[tuple[object, ...], Template] = {}
-        self._regional: dict[tuple[int, str | None], tuple[Explanation, tuple[Template, ...]]] = {}
         self._account_tuples: dict[str | None, tuple[str, ...]] = {}
-        self._renamed: dict[tuple[int, str | None], tuple[Explanation, Explanation]] = {}
         self._account_refs: set[int] = set()
         self._representatives = _representative_accounts(policy_set)
         self._conditions = _ConditionOutcomes(policy_set)
@@ -348,10 +354,9 @@ class Classifier:
                 self._variants, variant_key, *call
             )
         if explanation.account_bound and explanation.account != account:
-            renamed = self._renamed.get((id(explanation), account))
-            if renamed is None or renamed[0] is not explanation:
-                renamed = self._for_account(explanation, call)
-            explanation = renamed[1]
+            explanation = explanation.for_account.get(account) or self._for_account(
+                explanation, call
+            )
         return self._findings(denial, action, account, explanation)
 
     def _explained(
@@ -373,9 +378,7 @@ class Classifier:
         cache[key] = explanation
         return explanation
 
-    def _for_account(
-        self, explanation: Explanation, call: tuple[Any, ...]
-    ) -> tuple[Explanation, Explanation]:
+    def _for_account(self, explanation: Explanation, call: tuple[Any, ...]) -> Explanation:
         """An explanation that names its account's own level, for another account governed
         alike: the same causes, naming this account's level."""
         account = call[1].account_id
@@ -401,11 +404,8 @@ class Classifier:
                 explanation.named_scp,
                 explanation.global_prefix,
             )
-        if len(self._renamed) > CACHE_LIMIT:
-            self._renamed.clear()
-        # the explanation is kept with its renamed form: its id is not reused while it is
-        entry = self._renamed[(id(explanation), account)] = (explanation, renamed)
-        return entry
+        explanation.for_account[account] = renamed
+        return renamed
 
     def _account_level(self, account: str | None) -> Level | None:
         levels = self.policy_set.governance(account).levels
@@ -424,13 +424,13 @@ class Classifier:
     ) -> list[Finding]:
         templates = explanation.templates
         if explanation.guards:
-            regional = self._regional.get((id(explanation), denial.region))
-            if regional is None or regional[0] is not explanation:
-                regional = self._in_region(explanation, action, denial.region)
-            templates = regional[1]
+            region = denial.region
+            templates = explanation.in_region.get(region) or self._in_region(
+                explanation, action, region
+            )
         accounts = self._account_tuples.get(account) or self._account_tuple(account)
-        principals = tuple(denial.principals)
-        event_ids = tuple(denial.event_ids)
+        principals = denial.principals
+        event_ids = denial.event_ids
         deny_type = explanation.deny_type
         skipped = explanation.checks_skipped
         return [
@@ -460,16 +460,13 @@ class Classifier:
 
     def _in_region(
         self, explanation: Explanation, action: str, region: str | None
-    ) -> tuple[Explanation, tuple[Template, ...]]:
+    ) -> tuple[Template, ...]:
         """The explanation's templates with its region guard causes for the region."""
         templates = list(explanation.templates)
         for guard in explanation.guards:
             templates[guard.index] = self._guard_template(guard, action, region)
-        if len(self._regional) > CACHE_LIMIT:
-            self._regional.clear()
-        # the explanation is kept with its templates: its id is not reused while they are
-        regional = self._regional[(id(explanation), region)] = (explanation, tuple(templates))
-        return regional
+        found = explanation.in_region[region] = tuple(templates)
+        return found
 
     def _account_tuple(self, account: str | None) -> tuple[str, ...]:
         """The accounts of a row's findings, one tuple shared by all rows of the account."""
@@ -503,14 +500,16 @@ class Classifier:
         mapped = self.catalog.iam_action_for_event(event_source, event_name)
         return self.catalog.canonical_action(mapped) or mapped
 
-    def _caller(self, message_arn: str | None, principals: list[str]) -> tuple[str | None, bool]:
+    def _caller(
+        self, message_arn: str | None, principals: tuple[str, ...]
+    ) -> tuple[str | None, bool]:
         """The principal to evaluate, and whether the row names a service-linked role."""
         # A session's name changes nothing: `.../assumed-role/<role>/<session>` is read as its role
         if message_arn is not None:
             head, marker, rest = message_arn.partition(":assumed-role/")
             if marker and "/" in rest:
                 message_arn = head + marker + rest.partition("/")[0]
-        key = (message_arn, tuple(principals))
+        key = (message_arn, principals)
         caller = self._callers.get(key)
         if caller is None:
             principal = _principal_arn(message_arn, principals)

@@ -53,10 +53,11 @@ class Denial(BaseModel):
     error_code: str | None = None
     error_message: str | None = None
     policy_type: str | None = None
-    principals: list[str] = Field(default_factory=list)
+    # tuples: every finding of the row shares them
+    principals: tuple[str, ...] = ()
     first_seen: str | None = None
     last_seen: str | None = None
-    event_ids: list[str] = Field(default_factory=list)
+    event_ids: tuple[str, ...] = ()
 
 
 def _fields(record: "Proposal | StatementRef") -> dict[str, object]:

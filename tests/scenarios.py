@@ -160,8 +160,8 @@ def denial_from_record(
         account_id=event.get("recipientAccountId") if with_account else None,
         error_code=event.get("errorCode"),
         error_message=event.get("errorMessage"),
-        principals=[principal] if principal else [],
-        event_ids=[event["eventID"]] if event.get("eventID") else [],
+        principals=(principal,) if principal else (),
+        event_ids=(event["eventID"],) if event.get("eventID") else (),
     )
 
 
@@ -202,7 +202,7 @@ def scp_denial(
     )
     denial = denial_from_record(event)
     # A row with no account (the original query's output) carries no caller sample either.
-    return denial if account else denial.model_copy(update={"principals": []})
+    return denial if account else denial.model_copy(update={"principals": ()})
 
 
 # --- policy documents -----------------------------------------------------------------------

@@ -208,11 +208,11 @@ def test_query_text_parameters_and_context_as_sent(aws) -> None:
     assert [denial.event_name for denial in denials] == ["DescribeThing0", "DescribeThing1"]
     first = denials[0]
     assert first.count == 1
-    assert first.principals == [
+    assert first.principals == (
         "arn:aws:iam::111111111111:role/Admin",
         "arn:aws:iam::111111111111:role/Dev",
-    ]
-    assert first.event_ids == ["e-1", "e-2"]
+    )
+    assert first.event_ids == ("e-1", "e-2")
     assert first.policy_type == "service control policy"
     assert athena.stats.engine == "athena"
     assert athena.stats.query_id == sent["QueryExecutionId"]
@@ -245,8 +245,8 @@ def test_empty_and_null_columns_become_empty_lists_and_none(aws) -> None:
     (denial,) = source().fetch(SPEC)
 
     assert denial.error_message is None
-    assert denial.principals == []
-    assert denial.event_ids == []
+    assert denial.principals == ()
+    assert denial.event_ids == ()
 
 
 def test_failed_query_reports_athena_reason(aws) -> None:

@@ -202,7 +202,7 @@ def test_the_role_not_its_session_is_matched_against_principal_exemptions(classi
         Category.ALREADY_ALLOWED
     ]
     # A row from the blog query (no sampled principals) still reads the role from the message.
-    bare = exempt.model_copy(update={"principals": []})
+    bare = exempt.model_copy(update={"principals": ()})
     assert [f.category for f in classify(classifiers, scenario, bare)] == [Category.ALREADY_ALLOWED]
 
 
@@ -214,7 +214,7 @@ def test_a_role_with_a_path_keeps_it(tmp_path) -> None:
     scenario = Scenario("path", {"full.json": sc.FULL_AWS_ACCESS, "guard.json": guard}, ())
     classifier = Classifier(load_policy_set(scenario.write(tmp_path)), load_catalog())
     row = sc.scp_denial("ec2:RunInstances", "ap-southeast-2", role="admins/BreakGlass")
-    assert row.principals == [f"arn:aws:iam::{sc.PROD}:role/admins/BreakGlass"]
+    assert row.principals == (f"arn:aws:iam::{sc.PROD}:role/admins/BreakGlass",)
 
     assert [f.category for f in classifier.classify(row)] == [Category.ALREADY_ALLOWED]
     other = sc.scp_denial("ec2:RunInstances", "ap-southeast-2", role="BreakGlass")

@@ -143,7 +143,7 @@ def test_unknown_keys_differing_only_in_case_are_named_in_one_order(tmp_path: Pa
     classifier = Classifier(load_policy_set(policies), load_catalog())
     # no caller named: the principal conditions cannot be evaluated
     row = sc.scp_denial("s3:GetObject").model_copy(
-        update={"principals": [], "error_message": "Access Denied"}
+        update={"principals": (), "error_message": "Access Denied"}
     )
     notes = {note for finding in classifier.classify(row) for note in finding.checks_skipped}
     assert "conditions on aws:PrincipalARN, aws:PrincipalArn: not known from CloudTrail" in notes

@@ -19,10 +19,10 @@ DENIALS = [
         error_code="AccessDenied",
         error_message='User: x is not authorized, "quoted", with an explicit deny',
         policy_type="service control policy",
-        principals=["arn:aws:iam::111111111111:role/Dev", "arn:aws:iam::111111111111:role/Ops"],
+        principals=("arn:aws:iam::111111111111:role/Dev", "arn:aws:iam::111111111111:role/Ops"),
         first_seen="2026-11-16T01:02:03Z",
         last_seen="2026-11-20T01:02:03Z",
-        event_ids=["e1", "e2"],
+        event_ids=("e1", "e2"),
     ),
     Denial(event_source="support.amazonaws.com", event_name="DescribeCases", count=1),
 ]
@@ -47,7 +47,7 @@ def test_athena_console_csv_of_the_original_query(tmp_path) -> None:
         ("support.amazonaws.com", "DescribeTrustedAdvisorChecks", 42),
         ("pipes.amazonaws.com", "CreatePipe", 7),
     ]
-    assert denials[0].region is None and denials[0].principals == []
+    assert denials[0].region is None and denials[0].principals == ()
 
 
 def test_headers_are_case_insensitive_and_lists_take_separators(tmp_path) -> None:
@@ -63,8 +63,8 @@ def test_headers_are_case_insensitive_and_lists_take_separators(tmp_path) -> Non
         "111111111111",
         "AccessDenied",
     )
-    assert first.principals == ["a", "b"] and first.event_ids == ["x"]
-    assert second.principals == ["a", "b"] and second.event_ids == ["x", "y"]
+    assert first.principals == ("a", "b") and first.event_ids == ("x",)
+    assert second.principals == ("a", "b") and second.event_ids == ("x", "y")
     assert second.region is None
 
 

@@ -230,21 +230,23 @@ def test_group_fields_principals_and_policy_type(tmp_path) -> None:
     by_key = {(denial.account_id, denial.policy_type): denial for denial in denials}
     scp = by_key[(ACCOUNT, "service control policy")]
     assert scp.count == 3
-    assert scp.principals == [
+    assert scp.principals == (
         f"arn:aws:iam::{ACCOUNT}:role/Dev",
         f"arn:aws:iam::{ACCOUNT}:role/Ops",
         f"arn:aws:iam::{ACCOUNT}:user/carol",
-    ]
-    assert scp.event_ids == [
+    )
+    assert scp.event_ids == (
         "id-2026-11-17T10:00:00Z",
         "id-2026-11-17T10:00:01Z",
         "id-2026-11-17T10:00:02Z",
-    ]
+    )
     assert scp.error_message == SCP_MESSAGE
     assert scp.region == REGION
     assert by_key[(ACCOUNT, "identity-based policy")].count == 1
     # The caller's account, not the account whose trail recorded it.
-    assert by_key[(OTHER, "service control policy")].principals == [f"arn:aws:iam::{OTHER}:role/Ci"]
+    assert by_key[(OTHER, "service control policy")].principals == (
+        f"arn:aws:iam::{OTHER}:role/Ci",
+    )
 
 
 def test_account_and_region_filters(tmp_path) -> None:

@@ -337,7 +337,7 @@ def test_the_redaction_setting_reaches_the_written_description(
 def demo_denials_with_principals() -> Denial:
     """An SSM denial of the demo, called by an SSO user whose session name is an e-mail."""
     (ssm,) = [d for d in demo_denials() if d.event_name == "StartSession"]
-    return ssm.model_copy(update={"principals": list(PRINCIPALS)})
+    return ssm.model_copy(update={"principals": tuple(PRINCIPALS)})
 
 
 def test_the_decline_instructions_work_as_written(demo, denials, tmp_path):

@@ -151,7 +151,7 @@ def read_denials(path: Path) -> list[Denial]:
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return json.dumps(value)
     return str(value)
 
