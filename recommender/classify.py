@@ -21,7 +21,7 @@ from typing import Any
 
 from recommender.catalog import Catalog
 from recommender.messages import PolicyType, read_denial
-from recommender.models import Category, Denial, Finding, Proposal, StatementRef
+from recommender.models import Category, Denial, Finding, Proposal, StatementRef, Verdict
 from recommender.scp.conditions import evaluate_condition
 from recommender.scp.evaluate import (
     KNOWN_KEYS,
@@ -68,20 +68,17 @@ class Cause:
     on_account: bool = False
 
 
-# What a cause gives each of its findings, in the order of `Finding`'s fields: category,
-# policy, statement, reason, proposal, deciding.
-Template = tuple[Category, str | None, str | None, str, Proposal | None, tuple[StatementRef, ...]]
-
-
-def _template(cause: Cause) -> Template:
+def _verdict(cause: Cause, deny_type: str | None, checks_skipped: tuple[str, ...]) -> Verdict:
     statement = cause.statement
-    return (
+    return Verdict(
         cause.category,
         statement.policy if statement else None,
         statement.label if statement else None,
         cause.reason,
         cause.proposal,
         cause.deciding,
+        deny_type,
+        checks_skipped,
     )
 
 
@@ -109,11 +106,11 @@ class Explanation:
     global_prefix: str | None = None
     # Derived once: read for every row the explanation serves.
     account_bound: bool = field(init=False, repr=False, compare=False)
-    templates: tuple[Template, ...] = field(init=False, repr=False, compare=False)
+    verdicts: tuple[Verdict, ...] = field(init=False, repr=False, compare=False)
     guards: tuple[_Guard, ...] = field(init=False, repr=False, compare=False)
     # Filled as rows are classified: the templates for each region a guard's cause names,
     # and this explanation for other accounts governed alike (see `Classifier._for_account`).
-    in_region: dict[str | None, tuple[Template, ...]] = field(
+    in_region: dict[str | None, tuple[Verdict, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     for_account: dict[str | None, "Explanation"] = field(
@@ -128,7 +125,8 @@ class Explanation:
                 key = (id(condition), match.level.target_id, match.match, self.global_prefix)
                 guards.append(_Guard(index, match, condition, key))
         object.__setattr__(self, "account_bound", any(c.on_account for c in self.causes))
-        object.__setattr__(self, "templates", tuple(_template(c) for c in self.causes))
+        verdicts = tuple(_verdict(c, self.deny_type, self.checks_skipped) for c in self.causes)
+        object.__setattr__(self, "verdicts", verdicts)
         object.__setattr__(self, "guards", tuple(guards))
 
 
@@ -280,7 +278,7 @@ class Classifier:
         self._management = policy_set.management_account
         self._cache: dict[tuple[object, ...], Explanation] = {}
         self._variants: dict[tuple[object, ...], Explanation] = {}
-        self._guard_templates: dict[tuple[object, ...], Template] = {}
+        self._guard_verdicts: dict[tuple[object, ...], Verdict] = {}
         self._account_tuples: dict[str | None, tuple[str, ...]] = {}
         self._account_refs: set[int] = set()
         self._representatives = _representative_accounts(policy_set)
@@ -422,50 +420,23 @@ class Classifier:
     def _findings(
         self, denial: Denial, action: str, account: str | None, explanation: Explanation
     ) -> list[Finding]:
-        templates = explanation.templates
+        verdicts = explanation.verdicts
         if explanation.guards:
             region = denial.region
-            templates = explanation.in_region.get(region) or self._in_region(
+            verdicts = explanation.in_region.get(region) or self._in_region(
                 explanation, action, region
             )
         accounts = self._account_tuples.get(account) or self._account_tuple(account)
-        principals = denial.principals
-        event_ids = denial.event_ids
-        deny_type = explanation.deny_type
-        skipped = explanation.checks_skipped
-        return [
-            Finding(
-                category,
-                action,
-                denial.event_source,
-                denial.event_name,
-                denial.region,
-                accounts,
-                denial.count,
-                policy,
-                statement,
-                reason,
-                proposal,
-                deny_type,
-                deciding,
-                skipped,
-                principals,
-                denial.first_seen,
-                denial.last_seen,
-                denial.error_code,
-                event_ids,
-            )
-            for category, policy, statement, reason, proposal, deciding in templates
-        ]
+        return [Finding(denial, verdict, action, accounts) for verdict in verdicts]
 
     def _in_region(
         self, explanation: Explanation, action: str, region: str | None
-    ) -> tuple[Template, ...]:
-        """The explanation's templates with its region guard causes for the region."""
-        templates = list(explanation.templates)
+    ) -> tuple[Verdict, ...]:
+        """The explanation's verdicts with its region guard causes for the region."""
+        verdicts = list(explanation.verdicts)
         for guard in explanation.guards:
-            templates[guard.index] = self._guard_template(guard, action, region)
-        found = explanation.in_region[region] = tuple(templates)
+            verdicts[guard.index] = self._guard_verdict(explanation, guard, action, region)
+        found = explanation.in_region[region] = tuple(verdicts)
         return found
 
     def _account_tuple(self, account: str | None) -> tuple[str, ...]:
@@ -473,17 +444,20 @@ class Classifier:
         found = self._account_tuples[account] = (account,) if account else ()
         return found
 
-    def _guard_template(self, guard: _Guard, action: str, region: str | None) -> Template:
+    def _guard_verdict(
+        self, explanation: Explanation, guard: _Guard, action: str, region: str | None
+    ) -> Verdict:
         """A region guard's cause for the row's region: calls that differ only in a region the
         guard denies share every other cause."""
-        key = (guard.key, region)
-        template = self._guard_templates.get(key)
-        if template is None:
+        deny_type, skipped = explanation.deny_type, explanation.checks_skipped
+        key = (guard.key, region, deny_type, skipped)
+        verdict = self._guard_verdicts.get(key)
+        if verdict is None:
             cause = self._region_guard(guard.match, guard.condition, action, region)
-            if len(self._guard_templates) > CACHE_LIMIT:
-                self._guard_templates.clear()
-            template = self._guard_templates[key] = _template(cause)
-        return template
+            if len(self._guard_verdicts) > CACHE_LIMIT:
+                self._guard_verdicts.clear()
+            verdict = self._guard_verdicts[key] = _verdict(cause, deny_type, skipped)
+        return verdict
 
     def _action(
         self, named_action: str | None, event_source: str, event_name: str

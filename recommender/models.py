@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,34 +91,103 @@ class StatementRef:
     match: str = "yes"
 
 
-# The classifier builds one finding per cause of every row (hundreds of thousands per batch) from
-# values it has already checked: a plain slotted record costs a fraction of a validated model,
-# and its sequences are tuples shared between findings, never copied.
-@dataclass(slots=True)
-class Finding:
+class Verdict(NamedTuple):
+    """What one cause of a denial says, shared by the findings of every row it explains."""
+
     category: Category
-    action: str
-    event_source: str
-    event_name: str
-    region: str | None
-    accounts: tuple[str, ...]
-    count: int
     policy: str | None
     statement: str | None
     reason: str
-    proposal: Proposal | None
-    deny_type: str | None = None
+    proposal: Proposal | None = None
     deciding: tuple[StatementRef, ...] = ()
+    deny_type: str | None = None
     checks_skipped: tuple[str, ...] = ()
-    principals: tuple[str, ...] = ()
-    first_seen: str | None = None
-    last_seen: str | None = None
-    error_code: str | None = None
-    event_ids: tuple[str, ...] = ()
+
+
+# The classifier builds one finding per cause of every row (hundreds of thousands per batch): a
+# finding holds its row and its verdict, both shared, rather than copies of their fields.
+@dataclass(slots=True)
+class Finding:
+    """One cause of one denial row: the row's facts (what was called, where, how often, by whom)
+    and the verdict (category, reason, deciding statements, proposal)."""
+
+    row: Denial
+    verdict: Verdict
+    action: str
+    accounts: tuple[str, ...]
     declined: str | None = None
 
+    @property
+    def category(self) -> Category:
+        return self.verdict.category
+
+    @property
+    def policy(self) -> str | None:
+        return self.verdict.policy
+
+    @property
+    def statement(self) -> str | None:
+        return self.verdict.statement
+
+    @property
+    def reason(self) -> str:
+        return self.verdict.reason
+
+    @property
+    def proposal(self) -> Proposal | None:
+        return self.verdict.proposal
+
+    @property
+    def deny_type(self) -> str | None:
+        return self.verdict.deny_type
+
+    @property
+    def deciding(self) -> tuple[StatementRef, ...]:
+        return self.verdict.deciding
+
+    @property
+    def checks_skipped(self) -> tuple[str, ...]:
+        return self.verdict.checks_skipped
+
+    @property
+    def event_source(self) -> str:
+        return self.row.event_source
+
+    @property
+    def event_name(self) -> str:
+        return self.row.event_name
+
+    @property
+    def region(self) -> str | None:
+        return self.row.region
+
+    @property
+    def count(self) -> int:
+        return self.row.count
+
+    @property
+    def principals(self) -> tuple[str, ...]:
+        return self.row.principals
+
+    @property
+    def first_seen(self) -> str | None:
+        return self.row.first_seen
+
+    @property
+    def last_seen(self) -> str | None:
+        return self.row.last_seen
+
+    @property
+    def error_code(self) -> str | None:
+        return self.row.error_code
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        return self.row.event_ids
+
     def to_json(self) -> dict[str, object]:
-        """The contract's JSON object (DESIGN.md), fields in declaration order."""
+        """The contract's JSON object (DESIGN.md)."""
+        proposal = self.proposal
         return {
             "category": self.category.value,
             "action": self.action,
@@ -129,7 +199,7 @@ class Finding:
             "policy": self.policy,
             "statement": self.statement,
             "reason": self.reason,
-            "proposal": _fields(self.proposal) if self.proposal else None,
+            "proposal": _fields(proposal) if proposal else None,
             "deny_type": self.deny_type,
             "deciding": [_fields(ref) for ref in self.deciding],
             "checks_skipped": list(self.checks_skipped),

@@ -6,7 +6,7 @@ yield, the real SCP messages, and every real denied record in ../shared/data.
 
 import json
 import re
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -314,7 +314,9 @@ def test_repeated_rows_give_equal_findings_from_the_cache(classifiers) -> None:
     first = classify(classifiers, scenario, case.denial)
     again = classify(classifiers, scenario, case.denial.model_copy(update={"count": 9}))
 
-    assert [replace(f, count=0) for f in first] == [replace(f, count=0) for f in again]
+    assert [(f.verdict, f.action, f.accounts) for f in first] == [
+        (f.verdict, f.action, f.accounts) for f in again
+    ]
     assert {f.count for f in again} == {9}
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from recommender.config import Settings, load_settings
-from recommender.models import Category, Denial, Finding, Proposal
+from recommender.models import Category, Denial, Finding, Proposal, Verdict
 from recommender.pipeline import classify_denials
 from recommender.propose import EditPlan, mark_declined, plan_edits
 from recommender.render.markdown import (
@@ -204,23 +204,24 @@ def make_finding(
             element="Action",
             add=action,
         )
-    return Finding(
-        category=category,
-        action=action,
+    row = Denial(
         event_source=f"{service}.amazonaws.com",
         event_name=action.split(":")[1],
-        region="eu-west-1",
-        accounts=("222222222222",),
         count=count,
-        policy="workloads-allow.json",
-        statement="ApprovedServices",
-        reason=f"no SCP allows {action}",
-        proposal=proposal,
-        principals=tuple(principals),
+        region="eu-west-1",
+        account_id="222222222222",
+        principals=principals,
         first_seen="2026-11-16T08:00:00Z",
         last_seen="2026-11-20T17:00:00Z",
-        declined=declined,
     )
+    verdict = Verdict(
+        category,
+        "workloads-allow.json",
+        "ApprovedServices",
+        f"no SCP allows {action}",
+        proposal,
+    )
+    return Finding(row, verdict, action, ("222222222222",), declined)
 
 
 def many_findings() -> list[Finding]:

@@ -62,31 +62,31 @@ def redact(text: str) -> str:
 
 def aggregate(findings: Iterable[Finding]) -> list[Finding]:
     """One row per (category, action, change): counts summed, accounts/regions/samples merged."""
-    merged: dict[tuple[object, ...], Finding] = {}
+    groups: dict[tuple[object, ...], list[Finding]] = {}
     for finding in findings:
         change = finding.proposal.key() if finding.proposal else finding.statement
         key = (finding.category, finding.action.lower(), change, finding.declined)
-        row = merged.get(key)
-        if row is None:
-            merged[key] = replace(finding)
-            continue
-        row.count += finding.count
-        row.accounts = tuple(sorted({*row.accounts, *finding.accounts}))
-        row.principals = tuple(dict.fromkeys([*row.principals, *finding.principals]))
-        row.event_ids = tuple(dict.fromkeys([*row.event_ids, *finding.event_ids]))
-        row.first_seen = _earliest(row.first_seen, finding.first_seen)
-        row.last_seen = _latest(row.last_seen, finding.last_seen)
-        regions = {r for r in (row.region or "").split(", ") if r} | {finding.region or ""}
-        row.region = ", ".join(sorted(r for r in regions if r)) or None
-    return list(merged.values())
+        groups.setdefault(key, []).append(finding)
+    return [group[0] if len(group) == 1 else _merged(group) for group in groups.values()]
 
 
-def _earliest(a: str | None, b: str | None) -> str | None:
-    return min(x for x in (a, b) if x) if (a or b) else None
-
-
-def _latest(a: str | None, b: str | None) -> str | None:
-    return max(x for x in (a, b) if x) if (a or b) else None
+def _merged(group: list[Finding]) -> Finding:
+    first = group[0]
+    seen = [f.first_seen for f in group if f.first_seen]
+    last = [f.last_seen for f in group if f.last_seen]
+    regions = sorted({r for f in group for r in (f.region or "").split(", ") if r})
+    row = first.row.model_copy(
+        update={
+            "count": sum(f.count for f in group),
+            "principals": tuple(dict.fromkeys(p for f in group for p in f.principals)),
+            "event_ids": tuple(dict.fromkeys(e for f in group for e in f.event_ids)),
+            "first_seen": min(seen) if seen else None,
+            "last_seen": max(last) if last else None,
+            "region": ", ".join(regions) or None,
+        }
+    )
+    accounts = tuple(sorted({account for f in group for account in f.accounts}))
+    return replace(first, row=row, accounts=accounts)
 
 
 def _count(number: int, noun: str) -> str:
