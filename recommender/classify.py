@@ -53,7 +53,9 @@ CACHE_LIMIT = 500_000
 SERVICE_LINKED_ROLE_NAME = "AWSServiceRoleFor"
 
 
-@dataclass(frozen=True)
+# The classifier's own records are built tens of thousands of times per batch and never changed
+# after: plain slotted dataclasses build several times faster than frozen ones.
+@dataclass(slots=True)
 class Cause:
     """One reason a call was denied, independent of the row's counts and samples."""
 
@@ -82,7 +84,7 @@ def _verdict(cause: Cause, deny_type: str | None, checks_skipped: tuple[str, ...
     )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Guard:
     """A region guard's cause in an explanation: rebuilt for each row's region."""
 
@@ -94,7 +96,7 @@ class _Guard:
     key: tuple[object, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Explanation:
     causes: tuple[Cause, ...]
     deny_type: str | None
@@ -124,10 +126,10 @@ class Explanation:
                 match, condition = cause.guard
                 key = (id(condition), match.level.target_id, match.match, self.global_prefix)
                 guards.append(_Guard(index, match, condition, key))
-        object.__setattr__(self, "account_bound", any(c.on_account for c in self.causes))
+        self.account_bound = any(c.on_account for c in self.causes)
         verdicts = tuple(_verdict(c, self.deny_type, self.checks_skipped) for c in self.causes)
-        object.__setattr__(self, "verdicts", verdicts)
-        object.__setattr__(self, "guards", tuple(guards))
+        self.verdicts = verdicts
+        self.guards = tuple(guards)
 
 
 class _ConditionOutcomes:
