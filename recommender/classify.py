@@ -155,8 +155,25 @@ class _ConditionOutcomes:
                         self.principal.append(condition)
                     else:
                         self.mixed.append(condition)
+        # where each condition's outcome sits in the region's or the caller's outcomes
+        self._places = {id(c): (True, i) for i, c in enumerate(self.region)}
+        self._places.update({id(c): (False, i) for i, c in enumerate(self.principal)})
         self._by_region: dict[str | None, tuple[bool | None, ...]] = {}
         self._by_principal: dict[tuple[str | None, str | None], tuple[bool | None, ...]] = {}
+
+    def outcome_of(
+        self,
+        condition: Condition,
+        region_outcomes: tuple[bool | None, ...],
+        principal_outcomes: tuple[bool | None, ...],
+    ) -> bool | str | None:
+        """The condition's outcome in a call's parts; "same" where it is the same for every
+        call (it reads nothing a row gives)."""
+        place = self._places.get(id(condition))
+        if place is None:
+            return "same"
+        in_region, index = place
+        return region_outcomes[index] if in_region else principal_outcomes[index]
 
     def region_outcomes(self, region: str | None) -> tuple[bool | None, ...]:
         found = self._by_region.get(region)
@@ -293,8 +310,12 @@ class Classifier:
         self._shared_ids: dict[tuple[object, ...], int] = {}
         self._caller_parts: dict[tuple[str | None, str | None], int] = {}
         self._caller_part_ids: dict[tuple[object, ...], int] = {}
+        self._caller_part_list: list[tuple[Any, ...]] = []
+        self._shared_signatures: list[tuple[Any, ...]] = []
+        self._relevant: dict[tuple[int, int], int] = {}
+        self._relevant_ids: dict[tuple[object, ...], int] = {}
         self._shapes: dict[str | None, tuple[object, ...]] = {}
-        self._actions: dict[tuple[str | None, str, str], tuple[str, str]] = {}
+        self._actions: dict[tuple[str | None, str, str], tuple[str, str, int]] = {}
         self._callers: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, bool]] = {}
         self._refs: dict[tuple[int, str, str], StatementRef] = {}
         self._proposals: dict[tuple[str, int, str, str], Proposal] = {}
@@ -318,7 +339,7 @@ class Classifier:
             denial.error_message, denial.error_code
         )
         event = (named_action, denial.event_source, denial.event_name)
-        action, action_key = self._actions.get(event) or self._action(*event)
+        action, action_key, signature = self._actions.get(event) or self._action(*event)
         principal, service_linked = self._caller(message_arn, denial.principals)
         account = denial.account_id
         if not account:
@@ -343,7 +364,10 @@ class Classifier:
             shared = self._shared.get((region, account, principal))
             if shared is None:
                 shared = self._shared_class(region, account, principal)
-            key = (action_key, region is None, not account, shared)
+            relevant = self._relevant.get((signature, shared))
+            if relevant is None:
+                relevant = self._relevant_class(action, signature, shared)
+            key = (action_key, region is None, not account, relevant)
         call = (action, denial, policy_type, explicit, principal, service_linked)
         explanation = self._cache.get(key) or self._explained(self._cache, key, *call)
         named = explanation.named_scp
@@ -463,11 +487,16 @@ class Classifier:
 
     def _action(
         self, named_action: str | None, event_source: str, event_name: str
-    ) -> tuple[str, str]:
-        """Reads into the cache the call's IAM action and its lowercase form (which keys
-        explanations)."""
+    ) -> tuple[str, str, int]:
+        """Reads into the cache the call's IAM action, its lowercase form (which keys
+        explanations) and its signature in the policy set (which statements match it)."""
         read = self._read_action(named_action, event_source, event_name)
-        action = self._actions[(named_action, event_source, event_name)] = (read, read.lower())
+        signature = self.policy_set.action_signature(read)
+        action = self._actions[(named_action, event_source, event_name)] = (
+            read,
+            read.lower(),
+            signature,
+        )
         return action
 
     def _read_action(self, named_action: str | None, event_source: str, event_name: str) -> str:
@@ -547,10 +576,40 @@ class Classifier:
                 if caller is None:
                     caller = self._caller_part(account, principal)
                 signature = (caller, self._conditions.region_outcomes(region))
-            found = self._shared_ids.setdefault(signature, len(self._shared_ids))
+            found = self._shared_ids.get(signature)
+            if found is None:
+                found = self._shared_ids[signature] = len(self._shared_signatures)
+                self._shared_signatures.append(signature)
             if len(self._shared) > CACHE_LIMIT:
                 self._shared.clear()
             self._shared[member] = found
+        return found
+
+    def _relevant_class(self, action: str, signature: int, shared: int) -> int:
+        """The shared class as the statements that match the action see it: only their
+        conditions count, and a statement that some condition rules out counts as absent,
+        whatever its other conditions say. Calls of one relevant class get the same decision
+        (the break-glass role and an approved region both stop a region guard from matching)."""
+        parts: tuple[object, ...]
+        if self._conditions.mixed:
+            parts = ("shared", shared)
+        else:
+            caller, region_outcomes = self._shared_signatures[shared]
+            shape, principal_outcomes, linked = self._caller_part_list[caller]
+            outcomes = self._conditions.outcome_of
+            statements = []
+            for matching in self.policy_set.statements_matching(action).values():
+                for statement in matching:
+                    read = tuple(
+                        outcomes(condition, region_outcomes, principal_outcomes)
+                        for condition in statement.conditions
+                    )
+                    statements.append(False if False in read else read)
+            parts = (signature, shape, linked, tuple(statements))
+        found = self._relevant_ids.setdefault(parts, len(self._relevant_ids))
+        if len(self._relevant) > CACHE_LIMIT:
+            self._relevant.clear()
+        self._relevant[(signature, shared)] = found
         return found
 
     def _caller_part(self, account: str | None, principal: str | None) -> int:
@@ -561,7 +620,10 @@ class Classifier:
             self._conditions.principal_outcomes(account, principal),
             principal is not None and SERVICE_LINKED_ROLE in principal,
         )
-        found = self._caller_part_ids.setdefault(part, len(self._caller_part_ids))
+        found = self._caller_part_ids.get(part)
+        if found is None:
+            found = self._caller_part_ids[part] = len(self._caller_part_list)
+            self._caller_part_list.append(part)
         if len(self._caller_parts) > CACHE_LIMIT:
             self._caller_parts.clear()
         self._caller_parts[(account, principal)] = found
