@@ -300,6 +300,7 @@ class Classifier:
         self._guard_verdicts: dict[tuple[object, ...], Verdict] = {}
         self._account_tuples: dict[str | None, tuple[str, ...]] = {}
         self._account_refs: set[int] = set()
+        self._renamed_refs: dict[tuple[int, str], StatementRef] = {}
         self._representatives = _representative_accounts(policy_set)
         self._conditions = _ConditionOutcomes(policy_set)
         self._classes: dict[tuple[str | None, str | None, str | None], int] = {}
@@ -437,11 +438,27 @@ class Classifier:
 
     def _renamed_cause(self, cause: Cause, old: Level, new: Level) -> Cause:
         deciding = tuple(
-            replace(ref, target=new.name) if id(ref) in self._account_refs else ref
+            self._renamed_ref(ref, new) if id(ref) in self._account_refs else ref
             for ref in cause.deciding
         )
         reason = cause.reason.replace(_where(old), _where(new))
-        return replace(cause, reason=reason, deciding=deciding)
+        return Cause(
+            cause.category,
+            reason,
+            cause.statement,
+            cause.proposal,
+            deciding,
+            cause.guard,
+            cause.on_account,
+        )
+
+    def _renamed_ref(self, ref: StatementRef, level: Level) -> StatementRef:
+        # refs are kept for the classifier's life: their ids stay theirs
+        key = (id(ref), level.target_id)
+        renamed = self._renamed_refs.get(key)
+        if renamed is None:
+            renamed = self._renamed_refs[key] = replace(ref, target=level.name)
+        return renamed
 
     def _findings(
         self, denial: Denial, action: str, account: str | None, explanation: Explanation
