@@ -22,6 +22,7 @@ from typing import Any
 from recommender.catalog import Catalog
 from recommender.messages import PolicyType, read_denial
 from recommender.models import Category, Denial, Finding, Proposal, StatementRef, Verdict
+from recommender.parallel import classify_on_two_cores, worth_a_second_process
 from recommender.scp.conditions import evaluate_condition
 from recommender.scp.evaluate import (
     KNOWN_KEYS,
@@ -328,12 +329,20 @@ class Classifier:
         self._explicit_causes: dict[tuple[object, ...], Cause] = {}
         self._implicit_causes: dict[tuple[int, str], Cause] = {}
 
-    def classify_all(self, denials: Iterable[Denial]) -> list[Finding]:
+    def classify_all(self, denials: Iterable[Denial], two_cores: bool = True) -> list[Finding]:
+        """The findings of every row, in row order. A large batch is shared with a forked
+        child where the machine allows (`recommender.parallel`); `two_cores=False` keeps it in
+        this process."""
+        rows = denials if isinstance(denials, list) else list(denials)
         # A batch keeps every finding it builds and makes no reference cycles: the cyclic
         # collector would only walk the growing heap again and again (about half the time of
         # a 100,000-row batch), so it is paused for the batch.
         with _collector_paused():
-            return [finding for denial in denials for finding in self.classify(denial)]
+            if two_cores and worth_a_second_process(len(rows)):
+                found = classify_on_two_cores(self.classify, rows)
+                if found is not None:
+                    return found
+            return [finding for denial in rows for finding in self.classify(denial)]
 
     def classify(self, denial: Denial) -> list[Finding]:
         policy_type, explicit, named_action, message_arn = read_denial(
