@@ -51,17 +51,18 @@ def single_threaded() -> bool:
 
 
 def split_by_call(rows: Sequence[Denial]) -> tuple[list[int], list[int]]:
-    """Two shares of row indexes of about equal size; the rows of one call are in one share."""
-    calls = list(map(attrgetter("event_source", "event_name"), rows))
+    """Two shares of row indexes of about equal size; the rows of one call (read by its event
+    name, which almost always names one action) are in one share."""
+    names = list(map(attrgetter("event_name"), rows))
     sizes = [0, 0]
-    second: dict[tuple[str, str], bool] = {}
-    for call, count in Counter(calls).most_common():
+    second: dict[str, bool] = {}
+    for name, count in Counter(names).most_common():
         lighter = sizes[1] < sizes[0]
-        second[call] = lighter
+        second[name] = lighter
         sizes[lighter] += count
     shares: tuple[list[int], list[int]] = ([], [])
-    for index, call in enumerate(calls):
-        shares[second[call]].append(index)
+    for index, name in enumerate(names):
+        shares[second[name]].append(index)
     return shares
 
 
