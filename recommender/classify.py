@@ -17,7 +17,7 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from recommender.catalog import Catalog
 from recommender.messages import PolicyType, read_denial
@@ -131,6 +131,17 @@ class Explanation:
         verdicts = tuple(_verdict(c, self.deny_type, self.checks_skipped) for c in self.causes)
         self.verdicts = verdicts
         self.guards = tuple(guards)
+
+
+class _Read(NamedTuple):
+    """What the classifier read of a row: what an explanation is built from (only on a miss)."""
+
+    action: str
+    denial: Denial
+    policy_type: PolicyType | None
+    explicit: bool | None
+    principal: str | None
+    service_linked: bool
 
 
 class _ConditionOutcomes:
@@ -378,44 +389,52 @@ class Classifier:
             if relevant is None:
                 relevant = self._relevant_class(action, signature, shared)
             key = (action_key, region is None, not account, relevant)
-        call = (action, denial, policy_type, explicit, principal, service_linked)
-        explanation = self._cache.get(key) or self._explained(self._cache, key, *call)
-        named = explanation.named_scp
-        if named is not None and named != (policy_type is PolicyType.SCP):
-            # the reason of an allowed call says whether the message named an SCP
-            variant_key = (*key, not named)
-            explanation = self._variants.get(variant_key) or self._explained(
-                self._variants, variant_key, *call
+        explanation = self._cache.get(key)
+        if (
+            explanation is None
+            or (
+                explanation.named_scp is not None
+                and explanation.named_scp != (policy_type is PolicyType.SCP)
             )
-        if explanation.account_bound and explanation.account != account:
-            explanation = explanation.for_account.get(account) or self._for_account(
-                explanation, call
-            )
+            or (explanation.account_bound and explanation.account != account)
+        ):
+            read = _Read(action, denial, policy_type, explicit, principal, service_linked)
+            explanation = self._uncached(key, explanation, read)
         return self._findings(denial, action, account, explanation)
 
-    def _explained(
-        self,
-        cache: dict[tuple[object, ...], Explanation],
-        key: tuple[object, ...],
-        action: str,
-        denial: Denial,
-        policy_type: PolicyType | None,
-        explicit: bool | None,
-        principal: str | None,
-        service_linked: bool,
+    def _uncached(
+        self, key: tuple[object, ...], explanation: Explanation | None, read: _Read
     ) -> Explanation:
-        explanation = self._explain(
-            action, denial, policy_type, explicit, principal, service_linked
-        )
+        """The row's explanation where the cache has none, or one that says otherwise than the
+        row: whether the message named an SCP (for an allowed call), or which account."""
+        if explanation is None:
+            explanation = self._explained(self._cache, key, read)
+        named = explanation.named_scp
+        if named is not None and named != (read.policy_type is PolicyType.SCP):
+            variant_key = (*key, not named)
+            explanation = self._variants.get(variant_key) or self._explained(
+                self._variants, variant_key, read
+            )
+        account = read.denial.account_id
+        if explanation.account_bound and explanation.account != account:
+            explanation = explanation.for_account.get(account) or self._for_account(
+                explanation, read
+            )
+        return explanation
+
+    def _explained(
+        self, cache: dict[tuple[object, ...], Explanation], key: tuple[object, ...], read: _Read
+    ) -> Explanation:
+        explanation = self._explain(read)
         if len(cache) > CACHE_LIMIT:
             cache.clear()
         cache[key] = explanation
         return explanation
 
-    def _for_account(self, explanation: Explanation, call: tuple[Any, ...]) -> Explanation:
+    def _for_account(self, explanation: Explanation, read: _Read) -> Explanation:
         """An explanation that names its account's own level, for another account governed
         alike: the same causes, naming this account's level."""
-        account = call[1].account_id
+        account = read.denial.account_id
         old = self._account_level(explanation.account)
         new = self._account_level(account)
         if (
@@ -425,7 +444,7 @@ class Classifier:
         ):
             # a region guard attached to the account itself: its causes are built for each
             # region from the account's own match
-            renamed = self._explain(*call)
+            renamed = self._explain(read)
         else:
             renamed = Explanation(
                 tuple(
@@ -691,15 +710,8 @@ class Classifier:
 
     # --- explanation ---------------------------------------------------------------------
 
-    def _explain(
-        self,
-        action: str,
-        denial: Denial,
-        policy_type: PolicyType | None,
-        explicit: bool | None,
-        principal: str | None,
-        service_linked: bool,
-    ) -> Explanation:
+    def _explain(self, read: _Read) -> Explanation:
+        action, denial, policy_type, explicit, principal, service_linked = read
         skipped = _skipped_checks(denial)
         not_scp = self._not_scp_reason(denial, policy_type, explicit, service_linked)
         if not_scp is not None:
