@@ -4,8 +4,10 @@ Scenarios (policy sets and rows) live in tests/scenarios.py; this file checks th
 yield, the real SCP messages, and every real denied record in ../shared/data.
 """
 
+import gc
 import json
 import re
+import weakref
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -318,6 +320,41 @@ def test_repeated_rows_give_equal_findings_from_the_cache(classifiers) -> None:
         (f.verdict, f.action, f.accounts) for f in again
     ]
     assert {f.count for f in again} == {9}
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_a_batch_leaves_the_collector_as_it_found_it(classifiers) -> None:
+    scenario = sc.organization_scenario()
+    rows = [case.denial for case in scenario.cases]
+    classifier = classifiers[scenario.name]
+    gc.collect()
+    try:
+        unreachable = weakref.ref(_Cycle())
+        classifier.classify_all(rows)
+        # the batch's objects were counted as old, but nothing stays frozen: garbage from before
+        # the batch is still collected
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        gc.collect()
+        assert unreachable() is None
+
+        gc.disable()
+        classifier.classify_all(rows)
+        assert not gc.isenabled()
+        gc.enable()
+
+        kept = _Cycle()
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        classifier.classify_all(rows)
+        # a program that froze its own objects keeps them frozen
+        assert gc.get_freeze_count() == frozen and gc.is_tracked(kept)
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 def test_findings_serialise_to_the_contract_fields(classifiers) -> None:
