@@ -2,8 +2,12 @@
 order, and falls back to one process when the child fails or cannot be started."""
 
 import os
+import pickle
 import sys
+import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,20 +72,77 @@ def test_two_processes_give_the_findings_of_one_in_row_order(
     assert [f.row.account_id for f in two[:50]] == [f.row.account_id for f in one[:50]]
 
 
-def test_a_failing_child_leaves_its_share_to_the_parent(
-    policy_set: PolicySet, rows: list[Denial], monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of a test batch's size: several for each process."""
+    monkeypatch.setattr(parallel, "CHUNK_ROWS", 100)
+
+
+@pytest.mark.usefixtures("small_chunks")
+@pytest.mark.parametrize("failing_frame", [0, 3])
+def test_what_a_failing_child_did_not_send_is_classified_by_the_parent(
+    policy_set: PolicySet,
+    rows: list[Denial],
+    monkeypatch: pytest.MonkeyPatch,
+    failing_frame: int,
 ) -> None:
     one = classify(policy_set, rows, two_cores=False)
     started = forks(monkeypatch)
+    frame = parallel.Encoder.frame
+    frames_sent = [0]
 
-    def broken(*_: object) -> object:
-        raise RuntimeError("the child fails after the fork")
+    def failing(self: parallel.Encoder, *args: Any) -> parallel.Frame:
+        if frames_sent[0] == failing_frame:
+            raise RuntimeError("the child fails after the fork")
+        frames_sent[0] += 1
+        return frame(self, *args)
 
-    monkeypatch.setattr(parallel, "encode", broken)
+    monkeypatch.setattr(parallel.Encoder, "frame", failing)
     two = classify(policy_set, rows, two_cores=True)
 
     assert len(started) == 1
     assert two == one
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_an_unreadable_frame_leaves_the_rest_to_the_parent(
+    policy_set: PolicySet, rows: list[Denial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = classify(policy_set, rows, two_cores=False)
+    forks(monkeypatch)
+    dumps = pickle.dumps
+    frames_sent = [0]
+
+    def garbled(frame: object, protocol: int) -> bytes:
+        frames_sent[0] += 1
+        return dumps(frame, protocol) if frames_sent[0] != 2 else b"not a pickle"
+
+    monkeypatch.setattr(pickle, "dumps", garbled)
+    assert classify(policy_set, rows, two_cores=True) == one
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_the_faster_process_takes_more_chunks(
+    policy_set: PolicySet, rows: list[Denial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks(monkeypatch)
+    parent = os.getpid()
+    classifier = Classifier(policy_set, load_catalog())
+    classified_here = [0]
+
+    def slow_in_the_child(row: Denial) -> list[Finding]:
+        if os.getpid() == parent:
+            classified_here[0] += 1
+        else:
+            time.sleep(0.002)
+        return classifier.classify(row)
+
+    found = parallel.classify_on_two_cores(slow_in_the_child, rows)
+
+    assert found is not None
+    # the child does about a tenth of the parent's rows in the same time
+    assert classified_here[0] > 0.7 * len(rows)
+    assert classified_here[0] < len(rows)
 
 
 def test_no_fork_means_one_process(
@@ -107,23 +168,49 @@ def test_small_batches_and_threaded_processes_stay_in_one_process(
     assert not parallel.worth_a_second_process(10 * parallel.MIN_ROWS)
 
 
-def test_the_shares_split_calls_whole_and_evenly(rows: list[Denial]) -> None:
-    first, second = parallel.split_by_call(rows)
+def test_chunks_cover_every_row_once_and_keep_small_calls_whole(
+    rows: list[Denial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "CHUNK_ROWS", 100)
+    big_call = [sc.scp_denial("pipes:CreatePipe", "eu-west-1")] * 2_000
+    batch = [*rows, *big_call]
 
-    assert sorted(first + second) == list(range(len(rows)))
-    names = [{rows[i].event_name for i in share} for share in (first, second)]
-    assert not names[0] & names[1]
-    assert abs(len(first) - len(second)) < len(rows) // 10
+    chunks = parallel.chunks_by_call(batch)
+
+    assert sorted(index for chunk in chunks for index in chunk) == list(range(len(batch)))
+    assert all(100 <= len(chunk) < 200 for chunk in chunks[:-1])
+    # the largest call first, cut into chunks of its own
+    assert all({batch[i].event_name for i in chunk} == {"CreatePipe"} for chunk in chunks[:20])
+    sizes = Counter(row.event_name for row in batch)
+    chunk_of: dict[str, set[int]] = {}
+    for number, chunk in enumerate(chunks):
+        for index in chunk:
+            chunk_of.setdefault(batch[index].event_name, set()).add(number)
+    assert all(len(chunk_of[name]) == 1 for name, size in sizes.items() if size < 100)
 
 
-def test_encoding_sends_each_verdict_once(policy_set: PolicySet, rows: list[Denial]) -> None:
+def test_a_huge_batch_still_has_its_tickets_fit_the_pipe() -> None:
+    rows = [sc.scp_denial(f"s3:Get{n}", "eu-west-1") for n in range(parallel.MAX_CHUNKS * 2)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "CHUNK_ROWS", 1)
+        assert len(parallel.chunks_by_call(rows)) <= parallel.MAX_CHUNKS
+
+
+def test_each_verdict_is_sent_once_over_all_frames(
+    policy_set: PolicySet, rows: list[Denial]
+) -> None:
     classifier = Classifier(policy_set, load_catalog())
     found = [classifier.classify(row) for row in rows]
-    _, _, verdicts, sent = parallel.encode(rows, found)
+    encoder = parallel.Encoder()
+    frames = [
+        encoder.frame(number, rows[start : start + 500], found[start : start + 500])
+        for number, start in enumerate(range(0, len(rows), 500))
+    ]
+    sent_verdicts = [verdict for frame in frames for verdict in frame[3]]
 
-    assert len(sent) == len(rows)
-    assert len(verdicts) == len({id(f.verdict) for findings in found for f in findings})
-    assert len(verdicts) < sum(len(findings) for findings in found)
+    assert sum(len(frame[4]) for frame in frames) == len(rows)
+    assert len(sent_verdicts) == len({id(f.verdict) for findings in found for f in findings})
+    assert len(sent_verdicts) < sum(len(findings) for findings in found)
 
 
 def test_the_child_exits_without_returning(tmp_path: Path) -> None:
