@@ -17,11 +17,21 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any, NamedTuple
 
 from recommender.catalog import Catalog
 from recommender.messages import PolicyType, read_denial
-from recommender.models import Category, Denial, Finding, Proposal, StatementRef, Verdict
+from recommender.models import (
+    Category,
+    Denial,
+    Finding,
+    Judgement,
+    Proposal,
+    StatementRef,
+    Verdict,
+    findings_of,
+)
 from recommender.parallel import classify_on_two_cores, worth_a_second_process
 from recommender.scp.conditions import evaluate_condition
 from recommender.scp.evaluate import (
@@ -362,12 +372,16 @@ class Classifier:
         # a 100,000-row batch), so it is paused for the batch.
         with _collector_paused():
             if two_cores and worth_a_second_process(len(rows)):
-                found = classify_on_two_cores(self.classify, rows)
+                found = classify_on_two_cores(self.judge, rows)
                 if found is not None:
                     return found
-            return [finding for denial in rows for finding in self.classify(denial)]
+            return list(chain.from_iterable(map(findings_of, map(self.judge, rows))))
 
     def classify(self, denial: Denial) -> list[Finding]:
+        return findings_of(self.judge(denial))
+
+    def judge(self, denial: Denial) -> Judgement:
+        """What `classify` finds for the row, before it is made into findings."""
         policy_type, explicit, named_action, message_arn = read_denial(
             denial.error_message, denial.error_code
         )
@@ -412,7 +426,7 @@ class Classifier:
         ):
             read = _Read(action, denial, policy_type, explicit, principal, service_linked)
             explanation = self._uncached(key, explanation, read)
-        return self._findings(denial, action, account, explanation)
+        return self._judgement(denial, action, account, explanation)
 
     def _uncached(
         self, key: tuple[object, ...], explanation: Explanation | None, read: _Read
@@ -500,9 +514,9 @@ class Classifier:
             renamed = self._renamed_refs[key] = replace(ref, target=level.name)
         return renamed
 
-    def _findings(
+    def _judgement(
         self, denial: Denial, action: str, account: str | None, explanation: Explanation
-    ) -> list[Finding]:
+    ) -> Judgement:
         verdicts = explanation.verdicts
         if explanation.guards:
             region = denial.region
@@ -510,7 +524,7 @@ class Classifier:
                 explanation, action, region
             )
         accounts = self._account_tuples.get(account) or self._account_tuple(account)
-        return [Finding(denial, verdict, action, accounts) for verdict in verdicts]
+        return denial, action, accounts, verdicts
 
     def _in_region(
         self, explanation: Explanation, action: str, region: str | None

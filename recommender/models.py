@@ -210,3 +210,13 @@ class Finding:
             "event_ids": list(self.event_ids),
             "declined": self.declined,
         }
+
+
+# What the classifier found for a row: the row (a copy with the account read from the caller's
+# ARN, where the row had none), its IAM action, its accounts, and a verdict for each cause.
+Judgement = tuple[Denial, str, tuple[str, ...], tuple[Verdict, ...]]
+
+
+def findings_of(judgement: Judgement) -> list[Finding]:
+    row, action, accounts, verdicts = judgement
+    return [Finding(row, verdict, action, accounts) for verdict in verdicts]

@@ -21,11 +21,13 @@ import pickle
 import signal
 import struct
 import sys
+from array import array
 from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
 from operator import attrgetter
-from typing import NoReturn
+from typing import NamedTuple, NoReturn, TypeVar
 
-from recommender.models import Denial, Finding, Verdict
+from recommender.models import Denial, Finding, Judgement, Verdict, findings_of
 
 # Below this, forking and sending the results back cost more than the second core saves.
 MIN_ROWS = 20_000
@@ -41,12 +43,24 @@ RESULTS_PIPE_BYTES = 1 << 20
 TICKET = struct.Struct("<I")
 FRAME_LENGTH = struct.Struct("<I")
 
-Classify = Callable[[Denial], list[Finding]]
-# For each row of a chunk: the index of its action and of its accounts, whether its row took the
-# account from the caller's ARN, and the index of each verdict.
-SentRow = tuple[int, int, bool, tuple[int, ...]]
-# A chunk's results: its number, the table entries first needed by it, and its rows.
-Frame = tuple[int, list[str], list[tuple[str, ...]], list[Verdict], list[SentRow]]
+Judge = Callable[[Denial], Judgement]
+T = TypeVar("T")
+
+
+class New(NamedTuple):
+    """The table entries a chunk is the first to need. A verdict set is sent as the indexes of
+    its verdicts."""
+
+    actions: list[str]
+    accounts: list[tuple[str, ...]]
+    verdict_sets: list[tuple[int, ...]]
+    verdicts: list[Verdict]
+
+
+# A chunk's results: its number, its new table entries, and three codes for each row: its
+# action, its accounts, and twice its verdict set plus one where its row took the account from
+# the caller's ARN.
+Frame = tuple[int, New, "array[int]"]
 
 
 def worth_a_second_process(rows: int) -> bool:
@@ -92,7 +106,7 @@ def chunks_by_call(rows: Sequence[Denial]) -> list[list[int]]:
     return chunks
 
 
-def classify_on_two_cores(classify: Classify, rows: Sequence[Denial]) -> list[Finding] | None:
+def classify_on_two_cores(judge: Judge, rows: Sequence[Denial]) -> list[Finding] | None:
     """The findings of every row, in row order; None where no child could be started."""
     chunks = chunks_by_call(rows)
     tickets_read, tickets_write = os.pipe()
@@ -108,16 +122,17 @@ def classify_on_two_cores(classify: Classify, rows: Sequence[Denial]) -> list[Fi
         return None
     if child == 0:
         os.close(results_read)
-        _classify_in_child(classify, rows, chunks, tickets_read, results_write)
+        _judge_in_child(judge, rows, chunks, tickets_read, results_write)
     os.close(results_write)
-    per_row: list[list[Finding]] = [[] for _ in rows]
+    # every row's place is filled by one process or the other: the empty list is never added to
+    per_row: list[list[Finding]] = [[]] * len(rows)
     received = Received(rows, chunks, per_row)
     done_here: list[int] = []
     try:
         os.set_blocking(results_read, False)
         for number in _tickets(tickets_read):
             for index in chunks[number]:
-                per_row[index] = classify(rows[index])
+                per_row[index] = findings_of(judge(rows[index]))
             done_here.append(number)
             received.take(results_read)
         os.set_blocking(results_read, True)
@@ -133,8 +148,8 @@ def classify_on_two_cores(classify: Classify, rows: Sequence[Denial]) -> list[Fi
     left = set(range(len(chunks))).difference(done_here, received.chunks)
     for number in sorted(left):
         for index in chunks[number]:
-            per_row[index] = classify(rows[index])
-    return [finding for findings in per_row for finding in findings]
+            per_row[index] = findings_of(judge(rows[index]))
+    return list(chain.from_iterable(per_row))
 
 
 def _widen(pipe_end: int) -> None:
@@ -150,8 +165,8 @@ def _tickets(tickets: int) -> Iterator[int]:
         yield TICKET.unpack(ticket)[0]
 
 
-def _classify_in_child(
-    classify: Classify,
+def _judge_in_child(
+    judge: Judge,
     rows: Sequence[Denial],
     chunks: list[list[int]],
     tickets: int,
@@ -164,7 +179,7 @@ def _classify_in_child(
             for number in _tickets(tickets):
                 share = [rows[index] for index in chunks[number]]
                 payload = pickle.dumps(
-                    encoder.frame(number, share, [classify(row) for row in share]),
+                    encoder.frame(number, share, [judge(row) for row in share]),
                     protocol=pickle.HIGHEST_PROTOCOL,
                 )
                 stream.write(FRAME_LENGTH.pack(len(payload)))
@@ -177,44 +192,50 @@ def _classify_in_child(
 
 
 class Encoder:
-    """A chunk's findings as indexes into tables the parent keeps: each action, accounts tuple
-    and verdict is sent with the first chunk that needs it."""
+    """A chunk's rows as codes into tables the parent keeps, of actions, accounts, verdicts and
+    verdict sets: each entry is sent with the first chunk that needs it."""
 
     def __init__(self) -> None:
-        self.actions: dict[str, int] = {}
-        self.accounts: dict[tuple[str, ...], int] = {}
-        # keyed by identity, as verdicts are shared by many rows' findings; the verdict is held
-        # so that its id stays its own
-        self.verdicts: dict[int, tuple[int, Verdict]] = {}
+        # The classifier shares these objects among the rows they serve, so they are known by
+        # identity; each is held so that its id stays its own.
+        self.actions: dict[int, int] = {}
+        self.accounts: dict[int, int] = {}
+        self.verdict_sets: dict[int, int] = {}
+        self.verdicts: dict[int, int] = {}
+        self.held: list[object] = []
 
-    def frame(self, number: int, rows: Sequence[Denial], per_row: list[list[Finding]]) -> Frame:
-        new_actions: list[str] = []
-        new_accounts: list[tuple[str, ...]] = []
-        new_verdicts: list[Verdict] = []
-        sent: list[SentRow] = []
-        for row, findings in zip(rows, per_row, strict=True):
-            if not findings:
-                sent.append((-1, -1, False, ()))
-                continue
-            first = findings[0]
-            action = self.actions.get(first.action)
-            if action is None:
-                action = self.actions[first.action] = len(self.actions)
-                new_actions.append(first.action)
-            account = self.accounts.get(first.accounts)
-            if account is None:
-                account = self.accounts[first.accounts] = len(self.accounts)
-                new_accounts.append(first.accounts)
-            indexes = []
-            for finding in findings:
-                verdict = finding.verdict
-                entry = self.verdicts.get(id(verdict))
-                if entry is None:
-                    entry = self.verdicts[id(verdict)] = (len(self.verdicts), verdict)
-                    new_verdicts.append(verdict)
-                indexes.append(entry[0])
-            sent.append((action, account, first.row is not row, tuple(indexes)))
-        return number, new_actions, new_accounts, new_verdicts, sent
+    def frame(self, number: int, rows: Sequence[Denial], judgements: list[Judgement]) -> Frame:
+        new = New([], [], [], [])
+        codes = array("q")
+        for row, (judged_row, action, accounts, verdicts) in zip(rows, judgements, strict=True):
+            action_code = self.actions.get(id(action))
+            if action_code is None:
+                action_code = self._add(self.actions, action, new.actions, action)
+            accounts_code = self.accounts.get(id(accounts))
+            if accounts_code is None:
+                accounts_code = self._add(self.accounts, accounts, new.accounts, accounts)
+            verdicts_code = self.verdict_sets.get(id(verdicts))
+            if verdicts_code is None:
+                verdicts_code = self._add(
+                    self.verdict_sets, verdicts, new.verdict_sets, self._indexes(verdicts, new)
+                )
+            codes.extend((action_code, accounts_code, verdicts_code * 2 + (judged_row is not row)))
+        return number, new, codes
+
+    def _add(self, table: dict[int, int], value: object, sent: list[T], sent_as: T) -> int:
+        code = table[id(value)] = len(table)
+        self.held.append(value)
+        sent.append(sent_as)
+        return code
+
+    def _indexes(self, verdicts: tuple[Verdict, ...], new: New) -> tuple[int, ...]:
+        indexes = []
+        for verdict in verdicts:
+            index = self.verdicts.get(id(verdict))
+            if index is None:
+                index = self._add(self.verdicts, verdict, new.verdicts, verdict)
+            indexes.append(index)
+        return tuple(indexes)
 
 
 class Received:
@@ -230,6 +251,7 @@ class Received:
         self.actions: list[str] = []
         self.accounts: list[tuple[str, ...]] = []
         self.verdicts: list[Verdict] = []
+        self.verdict_sets: list[tuple[Verdict, ...]] = []
         self.pending = bytearray()
         self.broken = False
 
@@ -265,26 +287,29 @@ class Received:
         del pending[:start]
 
     def _build(self, frame: Frame) -> None:
-        number, actions, accounts, verdicts, sent = frame
+        number, new, codes = frame
         if number in self.chunks or not 0 <= number < len(self.chunks_rows):
             raise ValueError(f"chunk {number} was not the child's to send")
-        self.actions += actions
-        self.accounts += accounts
-        self.verdicts += verdicts
-        rows, per_row, all_verdicts = self.rows, self.per_row, self.verdicts
-        for index, (action, account, copied, verdict_indexes) in zip(
-            self.chunks_rows[number], sent, strict=True
+        self.actions += new.actions
+        self.accounts += new.accounts
+        self.verdicts += new.verdicts
+        verdicts = self.verdicts
+        self.verdict_sets += [tuple(verdicts[index] for index in sent) for sent in new.verdict_sets]
+        rows, per_row = self.rows, self.per_row
+        actions, all_accounts, verdict_sets = self.actions, self.accounts, self.verdict_sets
+        chunk = self.chunks_rows[number]
+        if len(codes) != 3 * len(chunk):
+            raise ValueError(f"chunk {number} has {len(chunk)} rows, not {len(codes) // 3}")
+        for index, action_code, accounts_code, verdicts_code in zip(
+            chunk, codes[::3], codes[1::3], codes[2::3], strict=True
         ):
-            if action < 0:
-                continue
+            action, accounts = actions[action_code], all_accounts[accounts_code]
             row = rows[index]
-            row_accounts = self.accounts[account]
-            if copied:
+            if verdicts_code & 1:
                 # as the classifier does: the account read from the caller's ARN
-                row = row.model_copy(update={"account_id": row_accounts[0]})
-            row_action = self.actions[action]
+                row = row.model_copy(update={"account_id": accounts[0]})
             per_row[index] = [
-                Finding(row, all_verdicts[verdict], row_action, row_accounts)
-                for verdict in verdict_indexes
+                Finding(row, verdict, action, accounts)
+                for verdict in verdict_sets[verdicts_code >> 1]
             ]
         self.chunks.add(number)

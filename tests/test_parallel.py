@@ -15,7 +15,7 @@ from bench.classify import build_rows, write_policy_set
 from recommender import parallel
 from recommender.catalog import load_catalog
 from recommender.classify import Classifier
-from recommender.models import Denial, Finding
+from recommender.models import Denial, Finding, Judgement
 from recommender.scp.policyset import PolicySet, load_policy_set
 from tests import scenarios as sc
 
@@ -130,12 +130,12 @@ def test_the_faster_process_takes_more_chunks(
     classifier = Classifier(policy_set, load_catalog())
     classified_here = [0]
 
-    def slow_in_the_child(row: Denial) -> list[Finding]:
+    def slow_in_the_child(row: Denial) -> Judgement:
         if os.getpid() == parent:
             classified_here[0] += 1
         else:
             time.sleep(0.002)
-        return classifier.classify(row)
+        return classifier.judge(row)
 
     found = parallel.classify_on_two_cores(slow_in_the_child, rows)
 
@@ -200,27 +200,30 @@ def test_each_verdict_is_sent_once_over_all_frames(
     policy_set: PolicySet, rows: list[Denial]
 ) -> None:
     classifier = Classifier(policy_set, load_catalog())
-    found = [classifier.classify(row) for row in rows]
+    found = [classifier.judge(row) for row in rows]
     encoder = parallel.Encoder()
     frames = [
         encoder.frame(number, rows[start : start + 500], found[start : start + 500])
         for number, start in enumerate(range(0, len(rows), 500))
     ]
-    sent_verdicts = [verdict for frame in frames for verdict in frame[3]]
+    sent_verdicts = [verdict for frame in frames for verdict in frame[1].verdicts]
+    sent_sets = [entry for frame in frames for entry in frame[1].verdict_sets]
+    sent_actions = [action for frame in frames for action in frame[1].actions]
 
-    assert sum(len(frame[4]) for frame in frames) == len(rows)
-    assert len(sent_verdicts) == len({id(f.verdict) for findings in found for f in findings})
-    assert len(sent_verdicts) < sum(len(findings) for findings in found)
+    assert sum(len(frame[2]) for frame in frames) == 3 * len(rows)
+    assert len(sent_verdicts) == len({id(v) for judged in found for v in judged[3]})
+    assert len(sent_verdicts) < sum(len(judged[3]) for judged in found)
+    assert len(sent_sets) == len({id(judged[3]) for judged in found})
+    assert set(sent_actions) == {judged[1] for judged in found}
+    assert len(sent_actions) == len({id(judged[1]) for judged in found})
 
 
 def test_the_child_exits_without_returning(tmp_path: Path) -> None:
     """`os._exit` in the child: nothing after the fork runs twice."""
     marker = tmp_path / "after"
-    classify_row = Classifier(
-        load_policy_set(write_policy_set(tmp_path / "p")), load_catalog()
-    ).classify
+    judge = Classifier(load_policy_set(write_policy_set(tmp_path / "p")), load_catalog()).judge
     rows = [sc.scp_denial("pipes:CreatePipe", "eu-west-1")] * 4
-    found = parallel.classify_on_two_cores(classify_row, rows)
+    found = parallel.classify_on_two_cores(judge, rows)
     with marker.open("a") as stream:
         stream.write(f"{os.getpid()}\n")
     assert found is not None and len(found) >= 4
