@@ -34,9 +34,9 @@ MIN_ROWS = 20_000
 # About 20 ms of work: small enough for an even finish, large enough that taking a chunk and
 # sending its results cost nothing in comparison.
 CHUNK_ROWS = 1_000
-# Every ticket is written to the pipe before the fork, so they must fit in its smallest buffer
-# (4,096 tickets of 4 bytes in 16 KiB).
-MAX_CHUNKS = 4_096
+# Every ticket is written to the pipe before the fork, in one write that must not wait: they fit
+# in the least buffer Linux gives a pipe (one page, where the user holds too many pipe pages).
+MAX_CHUNKS = 1_024
 # Room for the child's results of a few chunks while the parent is busy with one of its own.
 RESULTS_PIPE_BYTES = 1 << 20
 

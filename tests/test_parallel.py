@@ -3,6 +3,7 @@ order, and falls back to one process when the child fails or cannot be started."
 
 import os
 import pickle
+import select
 import sys
 import time
 from collections import Counter
@@ -194,6 +195,8 @@ def test_a_huge_batch_still_has_its_tickets_fit_the_pipe() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(parallel, "CHUNK_ROWS", 1)
         assert len(parallel.chunks_by_call(rows)) <= parallel.MAX_CHUNKS
+    # one write, whole and without waiting, into a pipe of a single page
+    assert parallel.MAX_CHUNKS * parallel.TICKET.size <= select.PIPE_BUF
 
 
 def test_each_verdict_is_sent_once_over_all_frames(
