@@ -70,7 +70,7 @@ _ACTION = re.compile(r"^[a-z0-9][a-z0-9-]*:[A-Za-z0-9_*?-]+$", re.IGNORECASE)
 # policy types are matched as AWS writes them (matching them in any case costs a third more);
 # other spellings go to `parse_message`, which reads them in any case. A space follows every
 # possessive run (`++`): giving back part of one could never make the match, so the regex
-# engine is told not to keep the places to try it from (a third faster).
+# engine is told not to keep the places to try it from.
 _COMMON = re.compile(
     r"(?:You are not authorized to perform this operation\. )?"
     r"User: (?P<principal>arn:[^\s\]]++) is not authorized to perform: (?P<word>\S++)"
