@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from recommender.catalog import Catalog
 from recommender.messages import PolicyType, read_denial
@@ -51,6 +51,8 @@ from recommender.scp.evaluate import (
 from recommender.scp.model import Condition, Statement
 from recommender.scp.policyset import Level, PolicySet
 from recommender.validation import ACCOUNT_ID
+
+T = TypeVar("T")
 
 # Conditions that carve principals out of a deny: they do not make it a guardrail.
 PRINCIPAL_KEYS = frozenset(
@@ -93,6 +95,24 @@ def _verdict(cause: Cause, deny_type: str | None, checks_skipped: tuple[str, ...
         deny_type,
         checks_skipped,
     )
+
+
+class _Numbered(Generic[T]):
+    """Values numbered in the order first seen: caches keyed by the number hash an int where
+    the value is a deep tuple."""
+
+    __slots__ = ("numbers", "values")
+
+    def __init__(self) -> None:
+        self.numbers: dict[T, int] = {}
+        self.values: list[T] = []
+
+    def number(self, value: T) -> int:
+        found = self.numbers.get(value)
+        if found is None:
+            found = self.numbers[value] = len(self.values)
+            self.values.append(value)
+        return found
 
 
 @dataclass(slots=True)
@@ -342,11 +362,9 @@ class Classifier:
         self._members: list[tuple[str | None, str | None, str | None]] = []
         self._class_signatures: list[tuple[object, ...]] = []
         self._shared: dict[tuple[str | None, str | None, str | None], int] = {}
-        self._shared_ids: dict[tuple[object, ...], int] = {}
+        self._shared_signatures: _Numbered[tuple[Any, ...]] = _Numbered()
         self._caller_parts: dict[tuple[str | None, str | None], int] = {}
-        self._caller_part_ids: dict[tuple[object, ...], int] = {}
-        self._caller_part_list: list[tuple[Any, ...]] = []
-        self._shared_signatures: list[tuple[Any, ...]] = []
+        self._caller_part_list: _Numbered[tuple[Any, ...]] = _Numbered()
         self._relevant: dict[tuple[int, int], int] = {}
         self._relevant_ids: dict[tuple[object, ...], int] = {}
         self._shapes: dict[str | None, tuple[object, ...]] = {}
@@ -647,10 +665,7 @@ class Classifier:
                 if caller is None:
                     caller = self._caller_part(account, principal)
                 signature = (caller, self._conditions.region_outcomes(region))
-            found = self._shared_ids.get(signature)
-            if found is None:
-                found = self._shared_ids[signature] = len(self._shared_signatures)
-                self._shared_signatures.append(signature)
+            found = self._shared_signatures.number(signature)
             if len(self._shared) > CACHE_LIMIT:
                 self._shared.clear()
             self._shared[member] = found
@@ -665,8 +680,8 @@ class Classifier:
         if self._conditions.mixed:
             parts = ("shared", shared)
         else:
-            caller, region_outcomes = self._shared_signatures[shared]
-            shape, principal_outcomes, linked = self._caller_part_list[caller]
+            caller, region_outcomes = self._shared_signatures.values[shared]
+            shape, principal_outcomes, linked = self._caller_part_list.values[caller]
             outcomes = self._conditions.outcome_of
             statements = []
             for matching in self.policy_set.statements_matching(action).values():
@@ -691,10 +706,7 @@ class Classifier:
             self._conditions.principal_outcomes(account, principal),
             principal is not None and SERVICE_LINKED_ROLE in principal,
         )
-        found = self._caller_part_ids.get(part)
-        if found is None:
-            found = self._caller_part_ids[part] = len(self._caller_part_list)
-            self._caller_part_list.append(part)
+        found = self._caller_part_list.number(part)
         if len(self._caller_parts) > CACHE_LIMIT:
             self._caller_parts.clear()
         self._caller_parts[(account, principal)] = found

@@ -145,7 +145,7 @@ def classify_on_two_cores(judge: Judge, rows: Sequence[Denial]) -> list[Finding]
         os.close(results_read)
         os.waitpid(child, 0)
     # what a failed child took and did not send back is classified here
-    left = set(range(len(chunks))).difference(done_here, received.chunks)
+    left = set(range(len(chunks))).difference(done_here, received.built)
     for number in sorted(left):
         for index in chunks[number]:
             per_row[index] = findings_of(judge(rows[index]))
@@ -245,9 +245,9 @@ class Received:
         self, rows: Sequence[Denial], chunks: list[list[int]], per_row: list[list[Finding]]
     ) -> None:
         self.rows = rows
-        self.chunks_rows = chunks
+        self.chunks = chunks
         self.per_row = per_row
-        self.chunks: set[int] = set()
+        self.built: set[int] = set()
         self.actions: list[str] = []
         self.accounts: list[tuple[str, ...]] = []
         self.verdicts: list[Verdict] = []
@@ -288,7 +288,7 @@ class Received:
 
     def _build(self, frame: Frame) -> None:
         number, new, codes = frame
-        if number in self.chunks or not 0 <= number < len(self.chunks_rows):
+        if number in self.built or not 0 <= number < len(self.chunks):
             raise ValueError(f"chunk {number} was not the child's to send")
         self.actions += new.actions
         self.accounts += new.accounts
@@ -297,7 +297,7 @@ class Received:
         self.verdict_sets += [tuple(verdicts[index] for index in sent) for sent in new.verdict_sets]
         rows, per_row = self.rows, self.per_row
         actions, all_accounts, verdict_sets = self.actions, self.accounts, self.verdict_sets
-        chunk = self.chunks_rows[number]
+        chunk = self.chunks[number]
         if len(codes) != 3 * len(chunk):
             raise ValueError(f"chunk {number} has {len(chunk)} rows, not {len(codes) // 3}")
         for index, action_code, accounts_code, verdicts_code in zip(
@@ -312,4 +312,4 @@ class Received:
                 Finding(row, verdict, action, accounts)
                 for verdict in verdict_sets[verdicts_code >> 1]
             ]
-        self.chunks.add(number)
+        self.built.add(number)
