@@ -2,23 +2,36 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
 .PHONY: demo test lint types pytest bench clean
 
-$(STAMP): pyproject.toml
+# The demo needs only the runtime dependencies; the tests add the development tools.
+$(RUNTIME): pyproject.toml
+	@echo "Installing scp-recommender into $(VENV) (first run only)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
+	@echo "Installing the development tools into $(VENV) (first run only)..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/scp-recommender run --engine local --logs examples/logs \
 		--start 2026-11-16 --end 2026-11-23 --policies policies \
 		--dry-run --out-dir $(DEMO_OUT)
 	@echo
-	@echo "The pull request description the workflow would open: $(DEMO_OUT)/pr-body.md"
+	@echo "Written to $(DEMO_OUT)/:"
+	@echo "  pr-body.md     the pull request description the workflow would open"
+	@echo "  evidence.md    every row uncut, committed on the branch (equal to pr-body.md while"
+	@echo "                 the description fits GitHub's 65,536-character limit, as here)"
+	@echo "  changes.diff   the proposed SCP edits; policies/ the edited copy of the folder"
+	@echo "  findings.json  every finding; denials.jsonl the denied calls that were read"
 
 test: lint types pytest
 

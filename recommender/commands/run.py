@@ -113,7 +113,9 @@ def run(
             out_dir.mkdir(parents=True, exist_ok=True)
             write_out_dir(out_dir, classified, proposals)
             click.echo(
-                f"wrote {out_dir}/: policies/, pr-body.md, changes.diff, evidence.md", err=True
+                f"wrote {out_dir}/: policies/, pr-body.md, evidence.md, changes.diff, "
+                "findings.json, denials.jsonl",
+                err=True,
             )
         if summary_path is not None:
             with summary_path.open("a", encoding="utf-8") as stream:

@@ -218,7 +218,7 @@ HOW_TO_REVIEW = """\
   category = "new-service"       # the section it appears in
   value = "bedrock:*"            # the action, prefix:* or region proposed
   reason = "Bedrock is not approved yet (SEC-123)"
-  expires = "2027-06-30"         # optional: proposed again from this date on
+  expires = 2027-06-30           # optional: proposed again from this date on
   ```
 - Guardrail hits are reported, never weakened: a deliberate deny stays.
 </details>"""
