@@ -117,7 +117,7 @@ def test_skipped_files_are_reported(tree, capsys) -> None:
     assert f"skipped: {broken}: not valid gzip" in err
     assert ", 1 skipped" in err
     code, _, err = run_cli([*args, "--strict"], capsys)
-    assert code == 1
+    assert code == 2
     assert err.startswith(f"error: {broken}: not valid gzip") and err.count("\n") == 1
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from bench.logtree import TreeSpec, write_tree
-from recommender.errors import InputError, SourceError
+from recommender.errors import InputError
 from recommender.models import Denial
 from recommender.sources import local, reader
 from recommender.sources.base import QuerySpec
@@ -28,6 +28,7 @@ from recommender.sources.reader import (
     _error_records,
     error_rows,
 )
+from tests.damaged_logs import add_damaged
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"
@@ -126,11 +127,19 @@ def test_generated_tree_gives_the_exact_counts_per_group(tmp_path, org_id, compr
     )
     expected = write_tree(spec)
     start, end = date(2026, 11, 2), date(2026, 11, 5)
+    skipped, empty = [], []
+    for day in (start, date(2026, 11, 4)):
+        damaged = add_damaged(tmp_path, day, org=org_id)
+        skipped += damaged[0]
+        empty += damaged[1]
     source = LocalSource(tmp_path, progress=False)
     denials = source.fetch(QuerySpec(start=start, end=end))
     assert counts(denials) == expected.in_window(start, end)
     assert sum(expected.in_window(start, end).values()) > 20
-    assert source.stats.files_skipped == 0
+    # Every damaged file is named once with its reason; the rest are read.
+    assert sorted(line.split(": ")[0] for line in source.stats.skipped) == sorted(map(str, skipped))
+    assert source.stats.files_skipped == len(skipped)
+    assert source.stats.files_read == 3 * spec.files_per_day * 4 + 1 * 4 + len(empty)
     for denial in denials:
         assert all(":role/" in principal for principal in denial.principals)
         assert start.isoformat() <= str(denial.first_seen) <= str(denial.last_seen)
@@ -343,7 +352,7 @@ def test_corrupt_files_are_skipped_and_counted_or_fatal_when_strict(tmp_path) ->
     assert sorted(line.split(":")[0] for line in source.stats.skipped) == sorted(
         [str(truncated), str(garbage)]
     )
-    with pytest.raises(SourceError, match=r"trun|junk"):
+    with pytest.raises(InputError, match=r"(trun|junk).*--strict"):
         LocalSource(tmp_path, strict=True, progress=False).fetch(spec)
 
 
@@ -380,12 +389,16 @@ def test_missing_folder_is_an_input_error(tmp_path) -> None:
 def test_worker_processes_give_the_same_answer(tmp_path, monkeypatch) -> None:
     spec = TreeSpec(root=tmp_path, days=3, files_per_day=8, records_per_file=20, denial_rate=0.2)
     write_tree(spec)
+    skipped, empty = add_damaged(tmp_path, date(2026, 11, 2))
     window = QuerySpec(start=date(2026, 11, 1), end=date(2026, 11, 4))
-    alone = LocalSource(tmp_path, progress=False, workers=1).fetch(window)
+    one = LocalSource(tmp_path, progress=False, workers=1)
+    alone = one.fetch(window)
     monkeypatch.setattr(local, "PARALLEL_MIN_BYTES", 0)
     parallel = LocalSource(tmp_path, progress=False, workers=2)
     assert parallel.fetch(window) == alone
-    assert parallel.stats.files_read == 3 * 8 * 4
+    assert parallel.stats.files_read == 3 * 8 * 4 + len(empty)
+    assert sorted(parallel.stats.skipped) == sorted(one.stats.skipped)
+    assert parallel.stats.files_skipped == len(skipped)
 
 
 @mock_aws

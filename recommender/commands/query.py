@@ -37,6 +37,14 @@ def summary(denials: list[Denial], stats: ScanStats) -> str:
     return f"query (local): {found}; {files}, {_size(stats.bytes_read)}"
 
 
+def report_skipped(stats: ScanStats) -> None:
+    """The first unreadable files, each with why, on stderr."""
+    for line in stats.skipped[:SKIPPED_SHOWN]:
+        click.echo(f"skipped: {line}", err=True)
+    if len(stats.skipped) > SKIPPED_SHOWN:
+        click.echo(f"skipped: ... and {len(stats.skipped) - SKIPPED_SHOWN} more", err=True)
+
+
 def build_spec(
     settings: Settings,
     start: str | None,
@@ -123,8 +131,5 @@ def query(
     source = make_source(settings, engine or settings.query.engine, logs, strict)
     denials = source.fetch(spec)
     write_denials(denials, output, output_format(fmt, output))
-    for line in source.stats.skipped[:SKIPPED_SHOWN]:
-        click.echo(f"skipped: {line}", err=True)
-    if len(source.stats.skipped) > SKIPPED_SHOWN:
-        click.echo(f"skipped: ... and {len(source.stats.skipped) - SKIPPED_SHOWN} more", err=True)
+    report_skipped(source.stats)
     click.echo(summary(denials, source.stats), err=True)

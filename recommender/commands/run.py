@@ -9,7 +9,13 @@ import click
 
 from recommender.cli import AppContext
 from recommender.commands.options import policies_option, source_options
-from recommender.commands.query import build_spec, make_source, summary
+from recommender.commands.query import (
+    SKIPPED_SHOWN,
+    build_spec,
+    make_source,
+    report_skipped,
+    summary,
+)
 from recommender.draft import github_draft
 from recommender.errors import RecommenderError
 from recommender.github import github_target_from_env, publish
@@ -87,6 +93,7 @@ def run(
             target = github_target_from_env(settings.github)
         source = make_source(settings, engine or settings.query.engine, logs, strict)
         denials = source.fetch(spec)
+        report_skipped(source.stats)
         click.echo(summary(denials, source.stats), err=True)
         classified = classify_denials(denials, policies_dir, settings)
         stats = source.stats
@@ -100,6 +107,7 @@ def run(
             cost_usd=stats.cost_usd,
             files_read=stats.files_read,
             files_skipped=stats.files_skipped,
+            skipped_files=tuple(stats.skipped[:SKIPPED_SHOWN]),
             denied_calls=sum(denial.count for denial in denials),
             redact=settings.redaction.principals,
             evidence_path=settings.github.evidence_path,

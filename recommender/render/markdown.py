@@ -49,6 +49,8 @@ class RunContext:
     cost_usd: float = 0.0
     files_read: int = 0
     files_skipped: int = 0
+    # "location: why" of the first files skipped as unreadable.
+    skipped_files: Sequence[str] = ()
     denied_calls: int = 0
     redact: bool = False
     evidence_path: str | None = None
@@ -183,9 +185,17 @@ def summary_line(findings: Sequence[Finding], context: RunContext) -> str:
         scanned = context.bytes_scanned / 1e9
         parts.append(f"**data scanned** {scanned:,.2f} GB (${context.cost_usd:,.4f})")
     elif context.engine == "local":
-        skipped = f", {context.files_skipped} skipped" if context.files_skipped else ""
-        parts.append(f"**log files read** {context.files_read:,}{skipped}")
+        parts.append(f"**log files read** {context.files_read:,}{_skipped(context)}")
     return " · ".join(parts)
+
+
+def _skipped(context: RunContext) -> str:
+    if not context.files_skipped:
+        return ""
+    named = "; ".join(_cell(line) for line in context.skipped_files)
+    more = context.files_skipped - len(context.skipped_files)
+    rest = f"; and {more:,} more" if more > 0 and named else ""
+    return f", {context.files_skipped:,} skipped" + (f" ({named}{rest})" if named else "")
 
 
 def sizes_table(plan: EditPlan) -> list[str]:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from recommender.errors import SourceError
+from recommender.errors import InputError, SourceError
 from recommender.models import Denial
 from recommender.sources.base import QuerySpec, ScanStats
 from recommender.sources.logfiles import LogFile, discover
@@ -113,7 +113,7 @@ class LocalSource:
 
     def _skip(self, location: str, problem: str) -> None:
         if self.strict:
-            raise SourceError(f"{location}: {problem}")
+            raise InputError(f"{location}: {problem} (--strict stops at a damaged file)")
         self.stats.files_skipped += 1
         self.stats.skipped.append(f"{location}: {problem}")
 

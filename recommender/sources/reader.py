@@ -8,6 +8,12 @@ A file is read whole (CloudTrail files are small), decoded, and dropped, so memo
 largest file, not the data. The rows come out as JSON Lines with the flat columns of
 `ROW_COLUMNS`, ready for DuckDB.
 
+A damaged file never stops a scan: whatever fails while reading, decompressing or decoding it
+(isal's and zlib's errors, truncation, bad UTF-8, JSON nested deeper than the decoder goes, a shape
+that is not CloudTrail's) becomes `UnreadableFile` with the reason, and the caller skips the file
+and names it. No document is inflated beyond `MAX_DOCUMENT_BYTES`, so a decompression bomb is
+skipped too, without ever being held whole in memory.
+
 Accepted shapes: `{"Records": [...]}` (CloudTrail's delivery format), a bare JSON array, JSON
 Lines, each plain or gzipped, and zip archives of those. `scan_file` is the task the worker
 processes run: read one local file or S3 object and return its rows, or why it is unreadable.
@@ -16,12 +22,13 @@ processes run: read one local file or S3 object and return its rows, or why it i
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
-from isal import igzip
+from isal import isal_zlib
 
 from recommender.errors import InputError
 
@@ -36,6 +43,16 @@ DELIVERY_START = b'{"Records":[{"eventVersion"'
 DELIVERY_END = b"]}"
 RECORD_START = b'{"eventVersion"'
 NEXT_RECORD = b',{"eventVersion"'
+# The most one document (a file, or a member of a zip) may inflate to. CloudTrail writes a file
+# per account and region about every five minutes, so a real one is far below this; a file
+# beyond it is skipped as damaged, by a read that stops at the limit.
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+# msgspec's message when one JSON value is followed by more: the file is JSON Lines.
+TRAILING = "trailing characters"
+# What inflating damaged gzip raises (isal derives its error from Exception, not OSError; its
+# stubs declare it as an instance, hence the cast).
+ISAL_ERROR = cast(type[Exception], isal_zlib.IsalError)
+INFLATE_ERRORS = (ISAL_ERROR, zlib.error, OSError, EOFError, ValueError)
 
 
 class SessionIssuer(msgspec.Struct):
@@ -121,28 +138,36 @@ class Partition:
 
 
 def decompress(data: bytes) -> bytes:
-    if data[:2] == GZIP_MAGIC:
-        try:
-            text: bytes = igzip.decompress(data)  # type: ignore[no-untyped-call]
-            return text
-        except (OSError, EOFError, ValueError) as error:
-            raise UnreadableFile(f"not valid gzip ({error})") from None
-    return data
+    """Gzip inflated (every member), at most `MAX_DOCUMENT_BYTES`; other bytes as they are."""
+    if data[:2] != GZIP_MAGIC:
+        return data
+    # The gzip trailer's size of the last member: exact for CloudTrail's one-member files, so the
+    # first read usually returns everything; only a hint, never trusted for the limit.
+    size = min(int.from_bytes(data[-4:], "little"), MAX_DOCUMENT_BYTES) + 1
+    # `igzip.decompress` is this reader's readall(); read(size) is the same inflater, bounded.
+    reader = isal_zlib._GzipReader(data)  # type: ignore[arg-type]  # bytes are read in place
+    parts: list[bytes] = []
+    total = 0
+    try:
+        while part := reader.read(size):
+            total += len(part)
+            if total > MAX_DOCUMENT_BYTES:
+                raise UnreadableFile(f"inflates beyond {MAX_DOCUMENT_BYTES // 2**20} MiB")
+            parts.append(part)
+            size = MAX_DOCUMENT_BYTES + 1 - total
+    except INFLATE_ERRORS as error:
+        raise UnreadableFile(f"not valid gzip ({error})") from None
+    return b"".join(parts)
 
 
 def _decode_records(text: bytes) -> list[Record]:
     start = text.lstrip()[:1]
-    try:
-        if start == b"[":
-            return _array.decode(text)
-        if start == b"{":
-            return _decode_objects(text)
-        if not start:
-            return []
-    except msgspec.ValidationError as error:
-        raise UnreadableFile(f"unexpected record shape ({error})") from None
-    except msgspec.DecodeError as error:
-        raise UnreadableFile(f"not valid JSON ({error})") from None
+    if start == b"[":
+        return _array.decode(text)
+    if start == b"{":
+        return _decode_objects(text)
+    if not start:
+        return []
     raise UnreadableFile("not JSON: expected an object, an array or JSON Lines")
 
 
@@ -151,16 +176,23 @@ def _decode_objects(text: bytes) -> list[Record]:
     try:
         return _envelope.decode(text).Records
     except msgspec.ValidationError as error:
-        if "`Records`" not in str(error):
+        # Anything else wrong with `Records` (not a list, records not objects) is damage.
+        if str(error) != "Object missing required field `Records`":
             raise
-    except msgspec.DecodeError:
-        pass
+    except msgspec.DecodeError as error:
+        if TRAILING not in str(error):
+            raise
+        return _json_lines(text)
     try:
         return [_record.decode(text)]
-    except msgspec.ValidationError:
-        raise
-    except msgspec.DecodeError:
-        return [record for line in text.splitlines() if line.strip() for record in _line(line)]
+    except msgspec.DecodeError as error:
+        if TRAILING not in str(error):
+            raise
+        return _json_lines(text)
+
+
+def _json_lines(text: bytes) -> list[Record]:
+    return [record for line in text.splitlines() if line.strip() for record in _line(line)]
 
 
 def _line(line: bytes) -> list[Record]:
@@ -179,9 +211,26 @@ def _documents(data: bytes) -> Iterator[bytes]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for member in archive.infolist():
                 if not member.is_dir():
-                    yield decompress(archive.read(member))
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+                    yield decompress(_member(archive, member))
+    # What zipfile raises for damage, encryption (RuntimeError) or an unknown compression method.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as error:
         raise UnreadableFile(f"not a valid zip ({error})") from None
+
+
+def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    with archive.open(member) as stream:
+        body = stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(body) > MAX_DOCUMENT_BYTES:
+        raise UnreadableFile(f"{member.filename} inflates beyond {MAX_DOCUMENT_BYTES // 2**20} MiB")
+    return body
 
 
 def _row(record: Record, partition: Partition | None) -> Row:
@@ -215,22 +264,33 @@ def _row(record: Record, partition: Partition | None) -> Row:
 
 
 def error_rows(data: bytes, partition: Partition | None = None) -> list[Row]:
-    """The records of one file's bytes that carry an error code, as flat rows."""
+    """The records of one file's bytes that carry an error code, as flat rows.
+
+    Raises `UnreadableFile`, and nothing else, for a file that is not what it should be.
+    """
+    try:
+        return _error_rows(data, partition)
+    except msgspec.ValidationError as error:
+        raise UnreadableFile(f"unexpected record shape ({error})") from None
+    except msgspec.DecodeError as error:
+        raise UnreadableFile(f"not valid JSON ({error})") from None
+    except RecursionError:
+        raise UnreadableFile("JSON nested too deep to decode") from None
+
+
+def _error_rows(data: bytes, partition: Partition | None) -> list[Row]:
     rows: list[Row] = []
     for document in _documents(data):
         if ERROR_CODE_KEY not in document:
             # Most deliveries hold no error: a search is far cheaper than decoding.
             _check_complete(document)
             continue
-        try:
-            records = _error_records(document)
-            if records is None:
-                records = _decode_records(document)
-            for record in records:
-                if record.errorCode:
-                    rows.append(_row(record, partition))
-        except msgspec.MsgspecError as error:
-            raise UnreadableFile(f"unexpected record shape ({error})") from None
+        records = _error_records(document)
+        if records is None:
+            records = _decode_records(document)
+        for record in records:
+            if record.errorCode:
+                rows.append(_row(record, partition))
     return rows
 
 
@@ -297,28 +357,36 @@ def s3_client() -> Any:
 
 
 def read_location(location: str) -> bytes:
-    """The bytes of a local file or an S3 object."""
+    """The bytes of a local file or an S3 object, at most `MAX_DOCUMENT_BYTES`."""
     if location.startswith("s3://"):
         from botocore.exceptions import BotoCoreError, ClientError
 
         bucket, key = split_s3(location)
         try:
             body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-            data: bytes = body.read()
+            data: bytes = body.read(MAX_DOCUMENT_BYTES + 1)
         except (ClientError, BotoCoreError) as error:
             raise UnreadableFile(f"cannot read ({error})") from None
-        return data
-    try:
-        with open(location, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise UnreadableFile(f"cannot read ({error.strerror})") from None
+    else:
+        try:
+            with open(location, "rb") as handle:
+                data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        except OSError as error:
+            raise UnreadableFile(f"cannot read ({error.strerror})") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UnreadableFile(f"larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
+    return data
 
 
 def scan_file(file: "LogFile") -> tuple[str, bytes, str | None]:
-    """Worker task: (location, JSON Lines of its error rows, why it is unreadable or None)."""
+    """Worker task: (location, JSON Lines of its error rows, why it is unreadable or None).
+
+    Only strings and bytes come back, so the result always crosses a process boundary.
+    """
     try:
         rows = error_rows(read_location(file.location), file.partition)
     except UnreadableFile as error:
         return file.location, b"", str(error)
+    except Exception as error:  # one file's surprise must not end the scan
+        return file.location, b"", f"cannot read ({type(error).__name__}: {error})"
     return file.location, encode_rows(rows), None
