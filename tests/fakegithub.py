@@ -617,17 +617,29 @@ class FakeGitHub:
         }
 
     def _list_pulls(self, repo: FakeRepo, query: dict[str, str], **_: Any) -> tuple[int, Json]:
+        """GitHub's documented filters (`state` open by default, `base`, `head` as
+        `owner:branch`), newest first, with two quirks of the real service that clients must
+        guard against: a `head` without its `owner:` part filters nothing
+        (x-motemen/git-pr-release#48, PyGithub#1678), and a `head` also returns the pull
+        requests of other branches on the same commit (octokit/octokit.js#2056)."""
         state = query.get("state", "open")
-        head = query.get("head", "")
-        owner, _colon, branch = head.partition(":")
+        owner, colon, branch = query.get("head", "").partition(":")
+        same_commit = repo.refs.get(f"refs/heads/{branch}") if colon else None
+
+        def from_head(pull: FakePull) -> bool:
+            if not colon:
+                return True
+            if owner.lower() != repo.owner.lower():
+                return False
+            head_commit = repo.refs.get(f"refs/heads/{pull.head}")
+            return pull.head == branch or (same_commit is not None and head_commit == same_commit)
+
         pulls = [
             pull
             for pull in sorted(repo.pulls.values(), key=lambda pull: -pull.number)
             if state in ("all", pull.state)
             and query.get("base", pull.base) == pull.base
-            # Like GitHub, a `head` without its `owner:` part filters nothing
-            # (x-motemen/git-pr-release#48).
-            and (not branch or (owner.lower() == repo.owner.lower() and branch == pull.head))
+            and from_head(pull)
         ]
         items = [self._pull_json(repo, pull) for pull in pulls]
         return 200, Paged(items, f"/repos/{repo.full_name}/pulls")
@@ -665,6 +677,12 @@ class FakeGitHub:
         base = body.get("base", pull.base)
         if f"refs/heads/{base}" not in repo.refs:
             raise pull_request_error(field="base", code="invalid")
+        if any(other.base == base for other in repo.open_pulls(pull.head) if other is not pull):
+            message = (
+                f"A pull request already exists for base branch '{base}' "
+                f"and head branch '{pull.head}'"
+            )
+            raise pull_request_error(code="custom", message=message)
         pull.base = base
         pull.title = body.get("title", pull.title)
         pull.body = body.get("body", pull.body)

@@ -112,3 +112,60 @@ def test_injected_failures_come_first(fake_github):
     assert (limited.value.headers or {})["x-ratelimit-reset"] == "1800000000"
     assert failed.value.status == 502
     assert github.get_repo(fake_github.repo.full_name).default_branch == "main"
+
+
+def test_pull_request_listing_follows_the_documented_filters_and_githubs_quirks(fake_github):
+    feature = commit_on(fake_github, "feature", "hello\n")
+    fake_github.repo.refs["refs/heads/copy"] = feature  # another branch on the same commit
+    fake_github.repo.commit_files("release", {}, "release branch")
+    repo = fake_github.repo
+    into_main = repo.add_pull("feature", "main", "feature into main")
+    into_release = repo.add_pull("feature", "release", "feature into release")
+    copy = repo.add_pull("copy", "main", "copy of feature")
+    other = repo.add_pull("other", "main", "another branch")
+    closed = repo.add_pull("feature", "main", "last month", state="closed")
+    pulls = client(fake_github).get_repo(repo.full_name)
+
+    def listed(**filters: str) -> list[int]:
+        return [pull.number for pull in pulls.get_pulls(**filters)]
+
+    newest_first_open = [other.number, copy.number, into_release.number, into_main.number]
+    # Documented: `owner:branch`, open by default, newest first; `base` and `state` filter.
+    assert listed(head="octo-org:other") == [other.number]
+    assert listed(head="OCTO-ORG:other", base="main") == [other.number]
+    assert listed(head="octo-org:other", base="release") == []
+    assert listed(head="someone-else:other") == []
+    assert listed(base="release") == [into_release.number]
+    assert listed(state="closed") == [closed.number]
+    assert listed(state="all", base="main") == [
+        closed.number,
+        other.number,
+        copy.number,
+        into_main.number,
+    ]
+    # Quirks: a branch's listing holds the PRs of another branch on the same commit, and a
+    # `head` without its owner is ignored.
+    assert listed(head="octo-org:feature") == [copy.number, into_release.number, into_main.number]
+    assert listed(head="feature") == newest_first_open
+    assert listed(head="octo-org:feature", state="all", base="main") == [
+        closed.number,
+        copy.number,
+        into_main.number,
+    ]
+
+
+def test_a_second_pull_request_between_the_same_branches_is_refused(fake_github):
+    commit_on(fake_github, "feature", "hello\n")
+    fake_github.repo.commit_files("release", {}, "release branch")
+    pulls = client(fake_github).get_repo(fake_github.repo.full_name)
+    into_main = pulls.create_pull(base="main", head="feature", title="into main")
+    into_release = pulls.create_pull(base="release", head="feature", title="into release")
+
+    with pytest.raises(GithubException, match="Validation Failed") as raised:
+        into_release.edit(base="main")
+
+    assert raised.value.status == 422
+    assert raised.value.data["errors"][0]["message"] == (
+        "A pull request already exists for base branch 'main' and head branch 'feature'"
+    )
+    assert (into_main.number, fake_github.repo.pulls[into_release.number].base) == (1, "release")

@@ -188,6 +188,52 @@ def test_nothing_to_propose_opens_nothing_and_calls_nothing(fake, run):
     assert fake.repo.pulls == {}
 
 
+def test_the_lookup_asks_for_open_pull_requests_of_the_branch_with_its_owner(fake, run):
+    run(draft())
+    run(draft())
+
+    assert [request.query for request in fake.calls("GET", PULLS)] == [
+        {"state": "open", "head": f"octo-org:{BRANCH}"}
+    ] * 2
+
+
+def test_a_pull_request_of_another_branch_on_the_same_commit_is_not_taken_for_ours(fake, run):
+    # A reviewer copies the branch and opens a pull request from the copy; GitHub's listing for
+    # our branch then holds theirs too (octokit/octokit.js#2056).
+    def reviewer_copies_the_branch() -> None:
+        fake.repo.refs["refs/heads/reviewer/trim"] = fake.repo.head(BRANCH)
+        fake.repo.add_pull("reviewer/trim", "main", "trimmed by a reviewer")
+
+    fake.before_next("GET", PULLS, reviewer_copies_the_branch)
+
+    result = run(draft())
+
+    assert (result.action, result.number) == ("opened", 2)
+    assert (fake.repo.pulls[2].head, fake.repo.pulls[2].base) == (BRANCH, "main")
+    assert fake.repo.pulls[1].title == "trimmed by a reviewer"
+    assert fake.repo.pulls[1].labels == []
+
+
+@pytest.mark.parametrize("base", ["main", "release"])
+def test_the_pull_request_into_the_base_is_updated_not_a_newer_one_into_another(fake, run, base):
+    fake.repo.commit_files("release", {"README.md": "release\n"}, "release branch")
+    other = "release" if base == "main" else "main"
+    assert run(draft(base=base)).number == 1
+    fake.repo.add_pull(BRANCH, other, "the same branch into another base")
+
+    result = run(replace(draft("2026-11-23"), base=base))
+
+    assert (result.action, result.number) == ("updated", 1)
+    assert (fake.repo.pulls[1].base, fake.repo.pulls[1].title) == (
+        base,
+        "SCP proposals for the week of 2026-11-23",
+    )
+    assert (fake.repo.pulls[2].base, fake.repo.pulls[2].title) == (
+        other,
+        "the same branch into another base",
+    )
+
+
 def test_open_pull_is_found_among_many_and_labels_page(fake, run):
     for number in range(40):
         fake.repo.add_pull(f"feature-{number}", "main", f"feature {number}")
@@ -310,6 +356,51 @@ def test_a_long_rate_limit_is_reported_without_waiting(fake, run, waits):
         "try again later"
     )
     assert waits == []
+
+
+REPOSITORY_PATH = f"/repos/{REPO}"
+RETRY_EDGES = [
+    # The reset is given in whole seconds, so the wait is one more: 90 s is Backoff's longest.
+    pytest.param(
+        lambda fake: fake.rate_limit_next("GET", REPOSITORY_PATH, reset_at=NOW + 89),
+        [90.0],
+        None,
+        id="rate-limit-lifting-at-the-longest-wait",
+    ),
+    pytest.param(
+        lambda fake: fake.rate_limit_next("GET", REPOSITORY_PATH, reset_at=NOW + 90),
+        [],
+        r"^GitHub rate limit reached while reading the repository",
+        id="rate-limit-lifting-one-second-later",
+    ),
+    pytest.param(
+        lambda fake: fake.fail_next("GET", REPOSITORY_PATH, 500, "Whatever"),
+        [0.5],
+        None,
+        id="500",
+    ),
+    pytest.param(
+        lambda fake: fake.fail_next("GET", REPOSITORY_PATH, 499, "Whatever"),
+        [],
+        r"^GitHub answered 499 Whatever while reading the repository",
+        id="499",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fail", "waited", "refused"), RETRY_EDGES)
+def test_safe_calls_are_retried_up_to_the_edges_of_their_rules(
+    fake, run, waits, fail, waited, refused
+):
+    fail(fake)
+
+    if refused is None:
+        assert run(draft()).action == "opened"
+    else:
+        with pytest.raises(PublishError, match=refused):
+            run(draft())
+
+    assert waits == waited
 
 
 def test_writes_are_not_retried(fake, run, waits):

@@ -21,7 +21,7 @@ from recommender.commands.query import build_spec
 from recommender.config import Settings
 from recommender.models import Category, Denial
 from recommender.pipeline import classify_denials
-from recommender.propose import EditPlan, plan_edits
+from recommender.propose import EditPlan, PolicyChange, plan_edits
 from recommender.sources.local import LocalSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +130,12 @@ def denials_file(tmp_path: Path, denials: list[Denial]) -> Path:
 def plan_for(denials: list[Denial], policies: Path, settings: Settings) -> EditPlan:
     classified = classify_denials(denials, policies, settings)
     return plan_edits(classified.findings, classified.policy_set, settings)
+
+
+def planned_change(denials: list[Denial], policies: Path, name: str) -> PolicyChange:
+    """The change the default settings plan for one policy file."""
+    [change] = [c for c in plan_for(denials, policies, Settings()).written if c.policy == name]
+    return change
 
 
 def write_settings(folder: Path, text: str) -> None:
@@ -241,6 +247,27 @@ def test_an_edit_over_the_size_limit_is_blocked_with_its_sizes(denials, policies
     for step in plan.steps:
         for name in blocked:
             assert step.texts[name] == blocked[name].before
+
+
+def test_an_edit_landing_exactly_on_the_size_limit_is_written_one_character_over_is_blocked(
+    denials, policies
+):
+    classified = classify_denials(denials, policies, Settings())
+    unlimited = plan_edits(classified.findings, classified.policy_set, Settings())
+    sizes = {change.policy: (change.size_before, change.size_after) for change in unlimited.changes}
+    assert sorted(sizes) == sorted(DEMO_ADDITIONS)
+    for _, after in sizes.values():
+        for limit in (after, after - 1):
+            settings = Settings.model_validate({"policies": {"size_limit": limit}})
+            plan = plan_edits(classified.findings, classified.policy_set, settings)
+            fitting = {name for name, (_, size) in sizes.items() if size <= limit}
+            assert {change.policy for change in plan.written} == fitting, limit
+            for change in plan.blocked:
+                before, size = sizes[change.policy]
+                assert change.problem == (
+                    f"{size:,} characters after the edit, over the limit of {limit:,} "
+                    f"(now {before:,})"
+                )
 
 
 # --- The command --------------------------------------------------------------------------
@@ -382,6 +409,49 @@ def test_propose_reports_blocked_edits(denials_file, policies, tmp_path, capsys)
     assert "workloads-allow.json" not in out
     assert "blocked: workloads-allow.json: " in err
     assert "over the limit of 850 (now 835)" in err
+
+
+def test_propose_writes_an_edit_exactly_on_the_limit_which_validate_accepts(
+    denials, denials_file, policies, tmp_path, capsys
+):
+    workloads = planned_change(denials, policies, "workloads-allow.json")
+    size = workloads.size_after
+    write_settings(tmp_path, f"[policies]\nsize_limit = {size}\n")
+    code, _, err = run_cli(
+        ["propose", "--denials", str(denials_file), "--policies", str(policies), "--write"], capsys
+    )
+    assert code == 0, err
+    edited = policies / "workloads-allow.json"
+    assert edited.read_text(encoding="utf-8") == workloads.after
+    validate = ["validate", "--no-catalog", str(edited)]
+    code, out, err = run_cli(validate, capsys)
+    assert (code, out, err) == (0, "1 files checked: 0 errors, 0 warnings\n", "")
+    # One character less of room: the same file is over the limit, and says so on one line.
+    write_settings(tmp_path, f"[policies]\nsize_limit = {size - 1}\n")
+    code, out, err = run_cli(validate, capsys)
+    assert code == 2
+    assert out.splitlines()[0] == (
+        f"{edited}: error: {size:,} characters, over the limit of {size - 1:,} "
+        "(whitespace counts: remove indentation or split the policy)"
+    )
+    assert err == "error: 1 files checked: 1 errors, 0 warnings\n"
+
+
+def test_propose_blocks_an_edit_one_character_over_the_limit(
+    denials, denials_file, policies, tmp_path, capsys
+):
+    workloads = planned_change(denials, policies, "workloads-allow.json")
+    write_settings(tmp_path, f"[policies]\nsize_limit = {workloads.size_after - 1}\n")
+    before = (policies / "workloads-allow.json").read_text(encoding="utf-8")
+    code, _, err = run_cli(
+        ["propose", "--denials", str(denials_file), "--policies", str(policies), "--write"], capsys
+    )
+    assert code == 0, err
+    assert (policies / "workloads-allow.json").read_text(encoding="utf-8") == before
+    assert (
+        f"blocked: workloads-allow.json: {workloads.size_after:,} characters after the edit, "
+        f"over the limit of {workloads.size_after - 1:,}"
+    ) in err
 
 
 def test_propose_skips_declined_entries_from_the_settings_file(

@@ -97,8 +97,11 @@ def test_size_counts_whitespace(tmp_path: Path) -> None:
     document = deny(*[f"ec2:Action{index}" for index in range(20)])
     compact = write(tmp_path, "compact.json", document, indent=None)
     indented = write(tmp_path, "indented.json", document, indent=4)
-    limit = len(compact.read_text()) + 1
+    # Exactly on the limit is allowed; one character more is over it.
+    limit = len(compact.read_text())
     assert validate_policy(compact, size_limit=limit) == []
+    [over] = validate_policy(compact, size_limit=limit - 1)
+    assert over.message.startswith(f"{limit:,} characters, over the limit of {limit - 1:,} ")
     [problem] = validate_policy(indented, size_limit=limit)
     size = len(indented.read_text())
     assert problem.severity == "error"
@@ -130,6 +133,22 @@ def test_too_many_scps_on_one_target(tmp_path: Path) -> None:
         "AWS allows at most 3 per root, OU or account"
     )
     assert validate_paths([tmp_path], max_attached=4).problems == []
+
+
+@pytest.mark.parametrize("target", ["r-ab12", "ou-ab12-sandbox1", "333333333333"])
+def test_ten_scps_on_a_target_are_allowed_by_default_and_eleven_are_not(
+    tmp_path: Path, target: str
+) -> None:
+    names = [f"p{index:02d}.json" for index in range(11)]
+    for name in names:
+        write(tmp_path, name, deny("s3:GetObject"))
+    write(tmp_path, "organization.json", organization({name: [target] for name in names[:10]}))
+    assert validate_paths([tmp_path]).problems == []
+    write(tmp_path, "organization.json", organization({name: [target] for name in names}))
+    assert [str(problem) for problem in validate_paths([tmp_path]).problems] == [
+        f"{tmp_path / 'organization.json'}: error: policies: 11 SCPs are attached to {target}; "
+        "AWS allows at most 10 per root, OU or account"
+    ]
 
 
 def test_organization_errors_name_the_field(tmp_path: Path) -> None:
