@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from recommender.atomic import write_files
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.commands.options import denials_option, policies_option
 from recommender.pipeline import classify_denials, prepare_proposals, write_out_dir
 from recommender.render.markdown import RunContext

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from recommender.atomic import append_text
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.commands.options import policies_option, source_options
 from recommender.commands.query import build_spec, make_source, summary
 from recommender.draft import github_draft
