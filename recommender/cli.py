@@ -1,75 +1,90 @@
-"""The `scp-recommender` command: a thin layer that parses arguments and maps errors to exits.
+"""The `scp-recommender` command's entry point: it decides, once, how every run ends.
 
-Each subcommand lives in `recommender/commands/` and calls the library. Exit codes: 0 success,
-1 actionable findings with `--exit-code` or an outside service failed, 2 bad input.
+Exit codes and the one-line errors are mapped in `recommender/exits.py`; the command group and
+its subcommands live in `recommender/commands/`. This module imports only the standard library
+at the top, so that the signal handlers are in place before anything slow is loaded: Ctrl-C or
+SIGTERM at any moment (an import, the scan, a poll, the GitHub calls) ends the command with the
+one line "interrupted" and exit code 130, never a traceback.
 """
 
+import os
+import signal
 import sys
-from pathlib import Path
+import traceback
+from types import FrameType
 
-import click
+from recommender import exits
 
-from recommender import __version__
-from recommender.commands import LazyGroup
-from recommender.config import Settings, load_settings
-from recommender.errors import RecommenderError
-
-
-class AppContext:
-    """What every subcommand shares: the settings file, loaded on first use."""
-
-    def __init__(self, settings_path: Path | None) -> None:
-        self.settings_path = settings_path
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.settings_path)
-        return self._settings
+DEBUG_VARIABLE = "SCP_RECOMMENDER_DEBUG"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@click.group(
-    cls=LazyGroup,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
-@click.version_option(__version__, prog_name="scp-recommender")
-@click.option(
-    "--config",
-    "settings_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Settings file (default: ./scp-recommender.toml when present).",
-)
-@click.pass_context
-def cli(ctx: click.Context, settings_path: Path | None) -> None:
-    """Find denied AWS calls in CloudTrail, explain them against your SCPs, propose the edits.
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM is handled as Ctrl-C is: the work in progress unwinds (temporary files and
+    # staged outputs are removed, workers stopped) and the command says "interrupted".
+    raise KeyboardInterrupt
 
-    \b
-    Typical local use:
-      scp-recommender query --engine local --logs ./logs --output denials.jsonl
-      scp-recommender classify --denials denials.jsonl --policies policies/
-      scp-recommender propose --denials denials.jsonl --policies policies/
-    """
-    ctx.obj = AppContext(settings_path)
+
+def _exit_at_once(signum: int, frame: FrameType | None) -> None:
+    # The outcome is decided and reported: nothing is left to unwind.
+    os.write(2, b"interrupted\n")
+    os._exit(exits.INTERRUPTED)
+
+
+# The first thing the command does, before `main` imports click, pydantic and the rest.
+for _signal in STOP_SIGNALS:
+    signal.signal(_signal, _raise_interrupt)
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the command line (`argv`, default `sys.argv[1:]`) and exit with its code."""
     try:
-        # Outside standalone mode click returns the code of `ctx.exit(code)` instead of exiting.
-        code = cli.main(args=argv, prog_name="scp-recommender", standalone_mode=False)
-    except RecommenderError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
+        code = _run(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        # a signal while a failure was being reported
+        code = _report(exits.outcome(KeyboardInterrupt()), None, debug=False)
+    if argv is None:
+        # The process's own run is over; a signal during its shutdown ends it at once.
+        for stop in STOP_SIGNALS:
+            signal.signal(stop, _exit_at_once)
+    sys.exit(code)
+
+
+def _run(args: list[str]) -> int:
+    context = None
+    try:
+        from recommender.commands import cli
+
+        context = cli.make_context("scp-recommender", list(args))
+        with context:
+            result = cli.invoke(context)
+        return result if isinstance(result, int) else exits.DONE
+    except BaseException as error:
+        flag = context is not None and bool(context.params.get("debug"))
+        return _report(exits.outcome(error), error, debug=flag or _debug_from_environment())
+
+
+def _report(outcome: exits.Outcome, error: BaseException | None, *, debug: bool) -> int:
+    if error is not None and debug:
+        traceback.print_exception(error, file=sys.stderr)
+    if outcome.line is not None:
+        print(outcome.line, file=sys.stderr, flush=True)
+    if isinstance(error, BrokenPipeError):
+        _silence_stdout()
+    return outcome.code
+
+
+def _debug_from_environment() -> bool:
+    return os.environ.get(DEBUG_VARIABLE, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _silence_stdout() -> None:
+    """Python flushes standard output once more at exit; into a closed pipe that would print
+    an error of its own."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

@@ -34,3 +34,7 @@ class PublishError(RecommenderError):
     """Publishing to GitHub failed."""
 
     exit_code = 1
+
+
+class OutputError(InputError):
+    """A file or folder a command writes cannot be written (missing folder, read-only, ...)."""

@@ -6,9 +6,7 @@ written, so a failed call leaves `policies/` as it was.
 """
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from recommender import atomic
 from recommender.errors import SourceError
 from recommender.validation import REGION
 
@@ -191,24 +190,9 @@ def render_files(organization: Organization) -> dict[str, str]:
 
 
 def write_files(folder: Path, files: dict[str, str]) -> None:
-    """Write every file or none: all go to temporary files first, then each is renamed in."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SourceError(f"{folder}: cannot create the folder: {error.strerror}") from None
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, text in files.items():
-            handle, temporary_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-            staged.append((name, Path(temporary_name)))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-        for name, temporary in staged:
-            os.replace(temporary, folder / name)
-    except OSError as error:
-        for _, temporary in staged:
-            temporary.unlink(missing_ok=True)
-        raise SourceError(f"{folder}: cannot write the policies: {error.strerror}") from None
+    """Write every file or none (see `recommender.atomic`)."""
+    atomic.make_folder(folder)
+    atomic.write_files({folder / name: text for name, text in files.items()})
 
 
 def stale_files(folder: Path, files: dict[str, str]) -> list[Path]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from recommender import atomic
 from recommender.catalog import load_catalog
 from recommender.classify import Classifier
 from recommender.config import Settings
@@ -58,7 +59,8 @@ def prepare_proposals(classified: Classified, settings: Settings, context: RunCo
 
 
 def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -> list[Path]:
-    """The edited copy of the whole policies folder, the PR body, the diff and the evidence."""
+    """The edited copy of the whole policies folder, the PR body, the diff and the evidence,
+    all replaced together once every one of them is written (`recommender.atomic`)."""
     policies_out = out_dir / "policies"
     source = classified.policy_set.directory
     if _overlapping(policies_out.resolve(), source.resolve()):
@@ -67,11 +69,6 @@ def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -
             f"--out-dir: {policies_out} overlaps the policies folder read ({source}); "
             "choose another output folder"
         )
-    if policies_out.exists():
-        shutil.rmtree(policies_out)
-    shutil.copytree(source, policies_out)
-    for change in proposals.plan.written:
-        (policies_out / change.policy).write_text(change.after, encoding="utf-8", newline="")
     files = {
         out_dir / "pr-body.md": proposals.body,
         out_dir / "evidence.md": proposals.evidence,
@@ -81,8 +78,17 @@ def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -
             json.dumps(denial.model_dump(mode="json")) + "\n" for denial in classified.denials
         ),
     }
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
+
+    def edited_copy(staged: Path) -> None:
+        shutil.copytree(source, staged, dirs_exist_ok=True)
+        for change in proposals.plan.written:
+            (staged / change.policy).write_text(change.after, encoding="utf-8", newline="")
+
+    atomic.make_folder(out_dir)
+    with atomic.Replacement() as replacement:
+        replacement.folder(policies_out, edited_copy)
+        for path, text in files.items():
+            replacement.file(path, text)
     return [policies_out, *files]
 
 

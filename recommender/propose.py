@@ -6,8 +6,6 @@ report's order, so that each category can be committed (and dropped by a reviewe
 """
 
 import difflib
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -203,45 +201,3 @@ def _by_policy(proposals: Iterable[Proposal]) -> dict[str, list[Proposal]]:
     for proposal in proposals:
         grouped.setdefault(proposal.policy, []).append(proposal)
     return grouped
-
-
-def write_atomically(files: dict[Path, str]) -> None:
-    """Write every file or none: all contents go to temporary files first, then replace. A
-    replace that fails puts back the files already replaced."""
-    try:
-        originals = {path: path.read_bytes() for path in files if path.exists()}
-    except OSError as error:
-        raise PolicyError(f"cannot write policies: {error}") from None
-    staged = _staged(files)
-    replaced: list[Path] = []
-    try:
-        for staged_file, path in staged:
-            os.replace(staged_file, path)
-            replaced.append(path)
-    except OSError as error:
-        for staged_file, _ in staged:
-            staged_file.unlink(missing_ok=True)
-        for path in replaced:
-            if path in originals:
-                path.write_bytes(originals[path])
-            else:
-                path.unlink()
-        raise PolicyError(f"cannot write policies: {error}") from None
-
-
-def _staged(files: dict[Path, str]) -> list[tuple[Path, Path]]:
-    """Each text in a temporary file beside its target: (temporary file, target)."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, text in files.items():
-            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            staged.append((Path(name), path))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
-            if path.exists():
-                os.chmod(name, path.stat().st_mode & 0o777)
-    except OSError as error:
-        for staged_file, _ in staged:
-            staged_file.unlink(missing_ok=True)
-        raise PolicyError(f"cannot write policies: {error}") from None
-    return staged

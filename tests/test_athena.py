@@ -20,7 +20,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 from sqlglot import exp
 
-from recommender.cli import cli, main
+from recommender.cli import main
+from recommender.commands import cli
 from recommender.config import AthenaSettings
 from recommender.errors import ConfigError, SourceError
 from recommender.sources.athena import (

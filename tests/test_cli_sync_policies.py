@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from recommender.cli import cli, main
+from recommender.cli import main
+from recommender.commands import cli
 
 REGION = "us-east-1"
 # Key order differs from sorted order on purpose: the files keep the policy's own order.

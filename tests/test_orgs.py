@@ -9,7 +9,7 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.organizations.models import organizations_backends
 
-from recommender.errors import SourceError
+from recommender.errors import OutputError, SourceError
 from recommender.orgs import (
     Organization,
     ServiceControlPolicy,
@@ -182,7 +182,7 @@ def test_a_failed_write_leaves_the_folder_as_it_was(tmp_path) -> None:
     # A name the file system refuses (too long) fails after other files were staged.
     files["z" * 300 + ".json"] = "{}\n"
 
-    with pytest.raises(SourceError, match="cannot write the policies"):
+    with pytest.raises(OutputError, match=f"cannot write {tmp_path}/z+.json: File name too long"):
         write_files(tmp_path, files)
 
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before

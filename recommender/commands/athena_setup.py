@@ -2,7 +2,7 @@
 
 import click
 
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.sources.athena import AthenaSource, setup_statements
 
 

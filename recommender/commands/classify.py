@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from recommender.cli import AppContext
+from recommender.atomic import write_text
+from recommender.commands import AppContext
 from recommender.commands.options import denials_option, policies_option
 from recommender.pipeline import classify_denials
 from recommender.render.jsonout import render_json
@@ -63,7 +64,7 @@ def classify(
     else:
         report = render_table(classified.findings, classified.summary)
     if output is not None:
-        output.write_text(report, encoding="utf-8")
+        write_text(output, report)
     else:
         sys.stdout.write(report)
     if exit_code and any(f.category.actionable and not f.declined for f in classified.findings):

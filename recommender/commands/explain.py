@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from recommender import validation
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.commands.options import policies_option
 from recommender.errors import InputError
 from recommender.scp.describe import describe_call, describe_decision

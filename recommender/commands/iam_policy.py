@@ -4,7 +4,7 @@ import json
 
 import click
 
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.errors import InputError
 from recommender.iam_policy import TrustScope, permissions_policy, repository_name, trust_policy
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import click
 
-from recommender.cli import AppContext
+from recommender.atomic import write_files
+from recommender.commands import AppContext
 from recommender.commands.options import denials_option, policies_option
 from recommender.pipeline import classify_denials, prepare_proposals, write_out_dir
-from recommender.propose import write_atomically
 from recommender.render.markdown import RunContext
 from recommender.sources.files import read_denials
 
@@ -56,11 +56,10 @@ def propose(
     for change in plan.blocked:
         click.echo(f"blocked: {change.policy}: {change.problem}", err=True)
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
         write_out_dir(out_dir, classified, proposals)
         click.echo(f"wrote {out_dir}/policies, pr-body.md, changes.diff", err=True)
     elif write:
-        write_atomically({change.path: change.after for change in plan.written})
+        write_files({change.path: change.after for change in plan.written})
         for change in plan.written:
             click.echo(f"edited {change.path}", err=True)
     else:

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from recommender import validation
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.commands.options import source_options
 from recommender.config import Settings
 from recommender.errors import InputError

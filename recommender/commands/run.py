@@ -1,5 +1,6 @@
 """`scp-recommender run`: query, classify, propose and publish, in one go."""
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from recommender.cli import AppContext
+from recommender.atomic import append_text
+from recommender.commands import AppContext
 from recommender.commands.options import policies_option, source_options
 from recommender.commands.query import (
     SKIPPED_SHOWN,
@@ -17,7 +19,7 @@ from recommender.commands.query import (
     summary,
 )
 from recommender.draft import github_draft
-from recommender.errors import RecommenderError
+from recommender.errors import OutputError, RecommenderError
 from recommender.github import github_target_from_env, publish
 from recommender.pipeline import (
     classify_denials,
@@ -36,8 +38,9 @@ def _failure_reported(summary_path: Path | None) -> Iterator[None]:
         yield
     except RecommenderError as error:
         if summary_path is not None:
-            with summary_path.open("a", encoding="utf-8") as stream:
-                stream.write(f"### scp-recommender failed\n\n{error}\n")
+            # an unwritable summary must not hide the error that ended the run
+            with contextlib.suppress(OutputError):
+                append_text(summary_path, f"### scp-recommender failed\n\n{error}\n")
         raise
 
 
@@ -118,7 +121,6 @@ def run(
         for change in proposals.plan.blocked:
             click.echo(f"blocked: {change.policy}: {change.problem}", err=True)
         if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
             write_out_dir(out_dir, classified, proposals)
             click.echo(
                 f"wrote {out_dir}/: policies/, pr-body.md, evidence.md, changes.diff, "
@@ -126,8 +128,7 @@ def run(
                 err=True,
             )
         if summary_path is not None:
-            with summary_path.open("a", encoding="utf-8") as stream:
-                stream.write(proposals.body + "\n")
+            append_text(summary_path, proposals.body + "\n")
         if dry_run:
             click.echo("dry run: nothing published", err=True)
             return

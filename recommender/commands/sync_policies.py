@@ -5,7 +5,7 @@ from pathlib import Path
 import boto3
 import click
 
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.orgs import read_organization, render_files, stale_files, write_files
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from recommender.catalog import load_catalog
-from recommender.cli import AppContext
+from recommender.commands import AppContext
 from recommender.errors import PolicyError
 from recommender.scp.validate import validate_paths
 

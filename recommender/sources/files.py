@@ -13,6 +13,7 @@ from typing import Any, Literal, TextIO
 
 from pydantic import ValidationError
 
+from recommender.atomic import write_text
 from recommender.errors import InputError
 from recommender.models import Denial
 
@@ -181,11 +182,6 @@ def write_denials(denials: list[Denial], target: Path | TextIO | None, fmt: Form
     if not isinstance(target, Path):
         _write(denials, target, fmt)
         return
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as stream:
-            _write(denials, stream, fmt)
-        partial.replace(target)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write ({error.strerror})") from None
+    text = io.StringIO()
+    _write(denials, text, fmt)
+    write_text(target, text.getvalue())
