@@ -15,11 +15,13 @@ from recommender.sources.files import read_denials
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
+    try:
         main([*args])
-        raise SystemExit(0)
+        code = 0
+    except SystemExit as done:
+        code = int(done.code or 0)
     captured = capsys.readouterr()
-    return int(done.value.code or 0), captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 @pytest.fixture(autouse=True)

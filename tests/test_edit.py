@@ -432,19 +432,16 @@ def test_add_many_merges_additions_to_one_element_and_applies_the_others() -> No
 def test_errors_are_one_line_naming_source_statement_and_element(
     text: str, index: int, element: str, message: str
 ) -> None:
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(PolicyError, match=f"^[^\n]*{re.escape(message)}[^\n]*$"):
         add_values(text, index, element, ["x:y"], source="p.json")
-    assert message in str(raised.value)
-    assert "\n" not in str(raised.value)
 
 
 def test_positions_parser_matches_json_loads_and_reports_line_and_column() -> None:
     document = '\ufeff{"a": [1, -2.5e3, true, false, null, "\\u00e9\\n"], "b": {}, "a": []}'
     assert to_python(parse(document)) == json.loads(document[1:])
     for bad, line, column in [('{"a": 1,\n "b"}', 2, 5), ("[1] x", 1, 5), ('{"a": "\x01"}', 1, 8)]:
-        with pytest.raises(JsonSyntaxError) as raised:
+        with pytest.raises(JsonSyntaxError, match=f"^line {line} column {column}: "):
             parse(bad)
-        assert (raised.value.line, raised.value.column) == (line, column)
 
 
 # --- properties over generated policies and formats -------------------------------------------
@@ -794,7 +791,7 @@ def test_positions_parser_agrees_with_json_loads_on_every_example_file(shared_da
         try:
             expected = json.loads(text)
         except ValueError:
-            with pytest.raises(JsonSyntaxError):
+            with pytest.raises(JsonSyntaxError, match=r"^line \d+ column \d+: "):
                 parse(text)
             continue
         assert to_python(parse(text)) == expected, path

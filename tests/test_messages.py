@@ -244,5 +244,5 @@ def test_case_of_the_policy_phrase_does_not_matter():
 
 
 def test_denial_message_is_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'action'"):
         parse_message("Access Denied").action = "s3:GetObject"  # type: ignore[misc]
