@@ -127,7 +127,7 @@ def test_real_denial_records(shared_data):
 def test_panther_events_never_raise(shared_data):
     records = _records(shared_data / "panther-analysis/cloudtrail_rule_test_events.json")
     with_errors = [record for record in records if record.get("errorCode")]
-    assert len(with_errors) > 38
+    assert len(with_errors) == 65
     for record in with_errors:
         parsed = parse_message(record.get("errorMessage"), record["errorCode"])
         assert not parsed.is_scp
