@@ -452,7 +452,6 @@ def real_denied_rows(shared_data: Path) -> list[Denial]:
     return rows
 
 
-@pytest.mark.shared_data
 def test_every_real_denied_record_classifies_and_identity_denials_are_not_scp(
     shared_data: Path,
 ) -> None:
@@ -471,7 +470,6 @@ def test_every_real_denied_record_classifies_and_identity_denials_are_not_scp(
     assert named_other == 61
 
 
-@pytest.mark.shared_data
 def test_real_identity_records_made_scp_denials_get_an_scp_category(shared_data: Path) -> None:
     """The same real records, their message's policy type switched to SCP: none is not-scp
     unless the account is the management account or the caller a service-linked role."""

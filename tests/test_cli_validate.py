@@ -103,7 +103,6 @@ def test_a_missing_path_is_a_usage_error(
     assert "Traceback" not in err
 
 
-@pytest.mark.shared_data
 def test_real_folders(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = shared_data / "data-perimeter-policy-examples"
     code, out, _ = run(capsys, str(folder))

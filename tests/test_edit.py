@@ -695,7 +695,6 @@ HIPAA_FILE = (
 )
 
 
-@pytest.mark.shared_data
 def test_region_guard_of_the_examples_gets_a_global_service_and_a_region(shared_data: Path) -> None:
     text = (shared_data / REGION_FILE).read_text(encoding="utf-8")
     edited = add_many(
@@ -722,7 +721,6 @@ def test_region_guard_of_the_examples_gets_a_global_service_and_a_region(shared_
     assert "\t\t \t" in edited  # the trailing whitespace after "Version" stays
 
 
-@pytest.mark.shared_data
 def test_hipaa_allow_list_of_157_actions_grows_by_one_line(shared_data: Path) -> None:
     text = (shared_data / HIPAA_FILE).read_text(encoding="utf-8")
     assert len(json.loads(text)["Statement"][0]["NotAction"]) == 157
@@ -747,7 +745,6 @@ def statement_list(document: dict[str, Any]) -> list[Any]:
     return found if isinstance(found, list) else [found]
 
 
-@pytest.mark.shared_data
 def test_every_example_policy_takes_an_addition_to_each_list_with_a_minimal_diff(
     shared_data: Path,
 ) -> None:
@@ -781,7 +778,6 @@ def test_every_example_policy_takes_an_addition_to_each_list_with_a_minimal_diff
     assert edits == 186
 
 
-@pytest.mark.shared_data
 def test_positions_parser_agrees_with_json_loads_on_every_example_file(shared_data: Path) -> None:
     checked = 0
     for path in sorted(

@@ -410,7 +410,6 @@ def test_s3_prefix_gives_the_same_answer_as_the_folder(tmp_path, monkeypatch) ->
     reader._s3_clients.clear()
 
 
-@pytest.mark.shared_data
 def test_real_cloudtrail_files(shared_data) -> None:
     window: dict[str, Any] = {"start": date(2010, 1, 1), "end": date(2030, 1, 1)}
     combined = shared_data / "_curated" / "denied_events_combined.json"

@@ -100,7 +100,6 @@ def test_every_curated_scp_message(shared_data):
         assert parsed.is_scp
 
 
-@pytest.mark.shared_data
 def test_real_denial_records(shared_data):
     records = _records(shared_data / "_curated/denied_events_combined.json")
     assert len(records) == 89
@@ -123,7 +122,6 @@ def test_real_denial_records(shared_data):
     assert types == {None, PolicyType.IDENTITY, PolicyType.VPC_ENDPOINT}
 
 
-@pytest.mark.shared_data
 def test_panther_events_never_raise(shared_data):
     records = _records(shared_data / "panther-analysis/cloudtrail_rule_test_events.json")
     with_errors = [record for record in records if record.get("errorCode")]
