@@ -1,26 +1,42 @@
-"""Shared fixtures. Tests that read the public data in ../shared/data carry the `shared_data`
-marker and are skipped where that folder is absent."""
+"""Shared fixtures. Real records and policies come from ../shared/data, or where it is absent
+from the copies in tests/data (their sources and licences in tests/data/SOURCES.md). Tests that
+read a file only ../shared/data holds carry the `shared_data` marker and are skipped where that
+folder is absent: loudly, as a warning in the summary line, where `CI` is set."""
 
+import os
+import warnings
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+VENDORED_DATA = ROOT / "tests" / "data"
+
+
+def real_data() -> Path:
+    """The folder of real records and policies: ../shared/data, or the copies in tests/data."""
+    return SHARED_DATA if SHARED_DATA.is_dir() else VENDORED_DATA
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if SHARED_DATA.is_dir():
         return
     skip = pytest.mark.skip(reason=f"{SHARED_DATA} is absent")
-    for item in items:
-        if "shared_data" in item.keywords:
-            item.add_marker(skip)
+    needing = [item for item in items if "shared_data" in item.keywords]
+    for item in needing:
+        item.add_marker(skip)
+    if needing and os.environ.get("CI"):
+        warnings.warn(
+            f"{SHARED_DATA} is absent: {len(needing)} tests that need it are skipped",
+            pytest.PytestWarning,
+            stacklevel=1,
+        )
 
 
 @pytest.fixture
 def shared_data() -> Path:
-    return SHARED_DATA
+    return real_data()
 
 
 @pytest.fixture

@@ -324,7 +324,6 @@ def test_a_knowledge_file_with_an_unknown_action_is_caught(catalog):
     assert _unknown_actions(catalog, ["aws-portal:Gone"], {"aws-portal:Gone": "retired"}) == []
 
 
-@pytest.mark.shared_data
 def test_knowledge_files_hold_the_shared_sources(shared_data):
     excerpt = json.loads(
         (shared_data / "iam-dataset/aws/map.cloudtrail_service_mappings.excerpt.json").read_text()

@@ -223,7 +223,7 @@ def test_a_bad_start_date_exits_2_and_publishes_nothing(github, capsys):
 
 def test_without_a_token_the_run_stops_before_querying(tree, repo, capsys):
     code, out, err = run_cli(run_args(tree, TREE_WINDOW, "--out-dir", "out"), capsys)
-    assert code != 0
+    assert code == 1
     assert out == ""
     assert err.startswith("error: GITHUB_TOKEN is not set") and err.count("\n") == 1, err
     assert "query" not in err

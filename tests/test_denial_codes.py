@@ -203,13 +203,36 @@ def error_codes(draw: st.DrawFn) -> str:
     return "".join(c.upper() if up else c for c, up in zip(code, upper, strict=True))
 
 
-# Each example runs two queries: on a shared, loaded machine their time says nothing.
+def code_filter(engine: str) -> exp.Expr:
+    """The `regexp_like` of the error code in that engine's query text, in DuckDB's dialect."""
+    text, _ = QUERIES[engine]
+    [call] = [
+        node
+        for node in sqlglot.parse_one(text, read="duckdb").find_all(exp.RegexpLike)
+        if "errorcode" in node.this.sql()
+    ]
+    return call
+
+
+FILTERS = {
+    engine: sqlglot.select("errorcode")
+    .from_("(SELECT unnest(CAST(? AS VARCHAR[])) AS errorcode)")
+    .where(code_filter(engine))
+    .sql(dialect="duckdb")
+    for engine in QUERIES
+}
+
+
+# No deadline: a timed assertion has no place in a test, least of all on a shared machine.
 @settings(deadline=None)
-@given(codes=st.lists(error_codes(), min_size=1, max_size=8, unique=True))
-def test_drawn_codes_are_kept_by_the_stated_class_on_both_engines(connection, codes) -> None:
+@given(codes=st.lists(error_codes(), min_size=1, max_size=20, unique=True))
+def test_drawn_codes_pass_each_engines_filter_by_the_stated_class(connection, codes) -> None:
+    # The whole query costs a tenth of a second to plan: drawn codes go through its code
+    # filter alone, as each engine's text writes it (the lists above run the whole query).
     expected = sorted(code for code in codes if is_denial(code))
-    for engine in sorted(QUERIES):
-        assert denied_codes(connection, engine, list(codes)) == expected, engine
+    for engine, query in sorted(FILTERS.items()):
+        kept = sorted(row[0] for row in connection.execute(query, [codes]).fetchall())
+        assert kept == expected, engine
 
 
 @cache
@@ -226,6 +249,7 @@ def athena_code_pattern() -> str:
     return str(call.expression.name)
 
 
+@settings(deadline=None)
 @given(code=error_codes())
 def test_athenas_regular_expression_searches_the_lower_case_code(code: str) -> None:
     # Trino's regexp_like is true when the pattern matches any part of the string (Java regex;

@@ -432,19 +432,16 @@ def test_add_many_merges_additions_to_one_element_and_applies_the_others() -> No
 def test_errors_are_one_line_naming_source_statement_and_element(
     text: str, index: int, element: str, message: str
 ) -> None:
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(PolicyError, match=f"^[^\n]*{re.escape(message)}[^\n]*$"):
         add_values(text, index, element, ["x:y"], source="p.json")
-    assert message in str(raised.value)
-    assert "\n" not in str(raised.value)
 
 
 def test_positions_parser_matches_json_loads_and_reports_line_and_column() -> None:
     document = '\ufeff{"a": [1, -2.5e3, true, false, null, "\\u00e9\\n"], "b": {}, "a": []}'
     assert to_python(parse(document)) == json.loads(document[1:])
     for bad, line, column in [('{"a": 1,\n "b"}', 2, 5), ("[1] x", 1, 5), ('{"a": "\x01"}', 1, 8)]:
-        with pytest.raises(JsonSyntaxError) as raised:
+        with pytest.raises(JsonSyntaxError, match=f"^line {line} column {column}: "):
             parse(bad)
-        assert (raised.value.line, raised.value.column) == (line, column)
 
 
 # --- properties over generated policies and formats -------------------------------------------
@@ -698,7 +695,6 @@ HIPAA_FILE = (
 )
 
 
-@pytest.mark.shared_data
 def test_region_guard_of_the_examples_gets_a_global_service_and_a_region(shared_data: Path) -> None:
     text = (shared_data / REGION_FILE).read_text(encoding="utf-8")
     edited = add_many(
@@ -725,7 +721,6 @@ def test_region_guard_of_the_examples_gets_a_global_service_and_a_region(shared_
     assert "\t\t \t" in edited  # the trailing whitespace after "Version" stays
 
 
-@pytest.mark.shared_data
 def test_hipaa_allow_list_of_157_actions_grows_by_one_line(shared_data: Path) -> None:
     text = (shared_data / HIPAA_FILE).read_text(encoding="utf-8")
     assert len(json.loads(text)["Statement"][0]["NotAction"]) == 157
@@ -750,7 +745,6 @@ def statement_list(document: dict[str, Any]) -> list[Any]:
     return found if isinstance(found, list) else [found]
 
 
-@pytest.mark.shared_data
 def test_every_example_policy_takes_an_addition_to_each_list_with_a_minimal_diff(
     shared_data: Path,
 ) -> None:
@@ -781,10 +775,9 @@ def test_every_example_policy_takes_an_addition_to_each_list_with_a_minimal_diff
                 expected = sorted(grown, key=str.casefold) if is_sorted(current) else grown
                 assert statement_list(json.loads(edited))[index][element] == expected
                 edits += 1
-    assert edits > 30
+    assert edits == 186
 
 
-@pytest.mark.shared_data
 def test_positions_parser_agrees_with_json_loads_on_every_example_file(shared_data: Path) -> None:
     checked = 0
     for path in sorted(
@@ -794,9 +787,9 @@ def test_positions_parser_agrees_with_json_loads_on_every_example_file(shared_da
         try:
             expected = json.loads(text)
         except ValueError:
-            with pytest.raises(JsonSyntaxError):
+            with pytest.raises(JsonSyntaxError, match=r"^line \d+ column \d+: "):
                 parse(text)
             continue
         assert to_python(parse(text)) == expected, path
         checked += 1
-    assert checked > 100
+    assert checked == 112

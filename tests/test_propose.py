@@ -54,11 +54,13 @@ DEMO_ADDITIONS: dict[str, dict[tuple[int, str], list[str]]] = {
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """The real entry point in this process: exit code, standard output, standard error."""
-    with pytest.raises(SystemExit) as done:
+    try:
         main([*args])
-        raise SystemExit(0)
+        code = 0
+    except SystemExit as done:
+        code = int(done.code or 0)
     captured = capsys.readouterr()
-    return int(done.value.code or 0), captured.out, captured.err
+    return code, captured.out, captured.err
 
 
 def demo_denials() -> list[Denial]:

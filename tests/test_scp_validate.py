@@ -180,14 +180,13 @@ LZA_INVALID = "test/configs/replacements/service-control-policies/data-perimeter
 @pytest.fixture(scope="module")
 def real_report():
     from recommender.catalog import load_catalog
-    from tests.conftest import SHARED_DATA
+    from tests.conftest import real_data
 
-    return validate_paths([SHARED_DATA / folder for folder in REAL_FOLDERS], load_catalog())
+    return validate_paths([real_data() / folder for folder in REAL_FOLDERS], load_catalog())
 
 
-@pytest.mark.shared_data
 def test_every_real_policy_is_read(real_report) -> None:
-    assert len(real_report.files) >= 114  # 57 + 15 + 19 + 23 files, see SOURCES.md
+    assert len(real_report.files) == 114  # 57 + 15 + 19 + 23 files, see SOURCES.md
     by_file = {str(problem.file) for problem in real_report.errors}
     assert len(real_report.errors) == 2, [str(problem) for problem in real_report.errors]
     comment, placeholder = sorted(real_report.errors, key=lambda problem: problem.file)[::-1]
@@ -201,7 +200,6 @@ def test_every_real_policy_is_read(real_report) -> None:
     assert len(by_file) == 2
 
 
-@pytest.mark.shared_data
 def test_real_placeholders_are_warned(real_report) -> None:
     warned = {
         problem.message.split(" ")[1]
@@ -212,7 +210,6 @@ def test_real_placeholders_are_warned(real_report) -> None:
     assert not any("${aws:" in name for name in warned)
 
 
-@pytest.mark.shared_data
 def test_real_rcps_are_recognised(real_report) -> None:
     rcps = {path.name for path in real_report.rcps}
     assert {

@@ -64,12 +64,15 @@ def test_empty_lists_drop_their_filters() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [("accounts", ("1' OR '1'='1",)), ("regions", ("eu-west-1') OR (1=1",))],
+    ("field", "value", "refused"),
+    [
+        ("accounts", ("1' OR '1'='1",), "account: .* is not an AWS account ID"),
+        ("regions", ("eu-west-1') OR (1=1",), "region: .* is not an AWS region name"),
+    ],
 )
-def test_unvalidated_values_never_reach_the_text(field, value) -> None:
+def test_unvalidated_values_never_reach_the_text(field, value, refused) -> None:
     spec = QuerySpec(start=SPEC.start, end=SPEC.end, **{field: value})
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=f"^{refused}"):
         build_query(spec, dialect="athena", table="t")
 
 
@@ -80,7 +83,10 @@ def test_user_agents_are_quoted_as_literals() -> None:
 
 
 def test_bad_table_name_is_an_input_error() -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(
+        InputError,
+        match=r"^table: 'a b; drop' is not a table name \(expected \[catalog\.\]\[db\.\]table\)$",
+    ):
         build_query(SPEC, dialect="athena", table="a b; drop")
 
 
