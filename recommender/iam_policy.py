@@ -71,6 +71,7 @@ SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 GIT_BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 NUMERIC_ID = re.compile(r"^[1-9]\d{0,19}$")
+ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 
 # Region name prefixes of the partitions other than `aws`, longest first.
 PARTITIONS = [
@@ -274,6 +275,30 @@ def organizations_read_policy() -> dict[str, Any]:
     """The management account's read-only role: the SCPs, their attachments and the tree, as
     `sync-policies` reads them."""
     return _policy([_organizations_read()])
+
+
+def role_arn(account: str, region: str, name: str) -> str:
+    account = validation.account_id(account, "--account")
+    partition = partition_of(validation.region(region, "--region"))
+    if not ROLE_NAME.match(name):
+        raise InputError(f"--role-name: {name!r} is not an IAM role name")
+    return f"arn:{partition}:iam::{account}:role/{name}"
+
+
+def delegation_policy(role_arn: str) -> dict[str, Any]:
+    """The organization's resource policy that lets the workflow's role, in another account than
+    the management account, read what `organizations_read_policy` reads."""
+    return _policy(
+        [
+            {
+                "Sid": "ScpRecommenderRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn},
+                "Action": ORGANIZATIONS_READ_ACTIONS,
+                "Resource": "*",
+            }
+        ]
+    )
 
 
 def apply_policy() -> dict[str, Any]:

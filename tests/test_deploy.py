@@ -33,6 +33,7 @@ from recommender.deploy.__main__ import main as generate
 from recommender.iam_policy import (
     TrustScope,
     apply_policy,
+    delegation_policy,
     organizations_read_policy,
     permissions_policy,
     trust_policy,
@@ -489,6 +490,7 @@ def test_the_organizations_stack_grants_what_iam_policy_prints(moto_endpoint, tm
         "ApplyEnvironment": "scp approvals",
         "ReadRoleName": "org-read",
         "ApplyRoleName": "org-apply",
+        "WorkflowRoleArn": f"arn:aws:iam::{MOTO_ACCOUNT}:role/{case.role_name}",
     }
     outputs = deploy(moto_endpoint, ORGANIZATIONS_TEMPLATE, "scp-recommender-org", parameters)
     assert outputs == {
@@ -505,6 +507,15 @@ def test_the_organizations_stack_grants_what_iam_policy_prints(moto_endpoint, tm
     assert apply == iam_policy_cli(tmp_path, settings, "--apply")
     apply_scope = ["--repository", values["Repository"], "--environment", "scp approvals"]
     assert apply_trust == iam_policy_cli(tmp_path, settings, "--trust", *apply_scope)
+    # moto's CloudFormation cannot create the organization's resource policy: evaluated.
+    template = load_template(ORGANIZATIONS_TEMPLATE)
+    delegation = evaluated(template, parameters, template["Resources"]["DelegationPolicy"])
+    assert delegation["Condition"] == "DelegatesToWorkflowRole"
+    assert delegation["Properties"]["Content"] == iam_policy_cli(
+        tmp_path, settings, "--delegation", "--role-name", case.role_name
+    )
+    no_delegation = {**parameters, "WorkflowRoleArn": ""}
+    assert evaluated(template, no_delegation, {"Fn::If": ["DelegatesToWorkflowRole", 1, 2]}) == 2
 
 
 def test_the_organizations_stack_creates_no_role_unless_asked(moto_endpoint):
@@ -624,3 +635,6 @@ def test_the_terraform_organizations_module_grants_what_iam_policy_prints():
     assert resolve(locals_["apply_trust"], known) == trust_policy(MOTO_ACCOUNT, REGION, apply_scope)
     assert resolve(locals_["read_permissions"], known) == organizations_read_policy()
     assert resolve(locals_["apply_permissions"], known) == apply_policy()
+    role = f"arn:aws:iam::{MOTO_ACCOUNT}:role/{case.role_name}"
+    known["var.workflow_role_arn"] = role
+    assert resolve(locals_["delegation_policy"], known) == delegation_policy(role)

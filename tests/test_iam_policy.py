@@ -367,7 +367,21 @@ def test_the_management_accounts_roles_read_and_change_only_scps(tmp_path):
         assert "organizations:PolicyType" in details["conditionKeys"], action
 
 
-@pytest.mark.parametrize("flags", [["--trust", "--apply"], ["--read-organizations", "--apply"]])
+def test_the_delegation_lets_the_workflow_role_read_what_the_read_role_reads(tmp_path):
+    delegation = policy_from_cli(tmp_path, ORGANIZATION_TOML, "--delegation", "--role-name", "r")
+    read = policy_from_cli(tmp_path, ORGANIZATION_TOML, "--read-organizations")
+    (statement,) = delegation["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:role/r"}
+    assert statement["Action"] == read["Statement"][0]["Action"]
+    bad = invoke(
+        tmp_path, ORGANIZATION_TOML, "--account", ACCOUNT, "--delegation", "--role-name", "a b"
+    )
+    assert str(bad.exception) == "--role-name: 'a b' is not an IAM role name"
+
+
+@pytest.mark.parametrize(
+    "flags", [["--trust", "--apply"], ["--read-organizations", "--apply", "--delegation"]]
+)
 def test_one_document_at_a_time(tmp_path, flags):
     result = invoke(tmp_path, ORGANIZATION_TOML, "--account", ACCOUNT, *flags)
     assert isinstance(result.exception, InputError)

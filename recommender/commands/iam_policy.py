@@ -10,9 +10,11 @@ from recommender.errors import InputError
 from recommender.iam_policy import (
     TrustScope,
     apply_policy,
+    delegation_policy,
     organizations_read_policy,
     permissions_policy,
     repository_name,
+    role_arn,
     trust_policy,
 )
 
@@ -45,6 +47,18 @@ from recommender.iam_policy import (
     help="Print the permissions of the apply workflow's role (SCP create, update, attach).",
 )
 @click.option(
+    "--delegation",
+    is_flag=True,
+    help="Print the organization's resource policy that lets the workflow's role read "
+    "Organizations from another account than the management account.",
+)
+@click.option(
+    "--role-name",
+    default="scp-recommender",
+    show_default=True,
+    help="With --delegation: the workflow role's name (in --account).",
+)
+@click.option(
     "--repository",
     default=None,
     help="With --trust: owner/name (default: github.repository or $GITHUB_REPOSITORY).",
@@ -72,6 +86,8 @@ def iam_policy(
     trust: bool,
     read_organizations: bool,
     apply_role: bool,
+    delegation: bool,
+    role_name: str,
     repository: str | None,
     branch: str,
     environment: str | None,
@@ -88,7 +104,8 @@ def iam_policy(
     The roles of the management account (or a delegated administrator): --read-organizations
     reads the SCPs, their attachments and the tree; --apply also creates, updates, attaches and
     detaches SCPs, and no other policy type. Their trust is --trust, with --environment for the
-    apply role.
+    apply role. --delegation prints the organization's resource policy (set in the management
+    account) that lets the workflow's role in --account read Organizations.
 
     Repositories created since 15 July 2026 carry immutable ids in the OIDC subject: pass
     --owner-id and --repository-id (`gh api repos/OWNER/NAME --jq '.owner.id, .id'`).
@@ -109,6 +126,7 @@ def iam_policy(
             ("--trust", trust),
             ("--read-organizations", read_organizations),
             ("--apply", apply_role),
+            ("--delegation", delegation),
         )
         if on
     ]
@@ -134,6 +152,8 @@ def iam_policy(
         document = organizations_read_policy()
     elif apply_role:
         document = apply_policy()
+    elif delegation:
+        document = delegation_policy(role_arn(account, chosen_region, role_name))
     else:
         document = permissions_policy(settings, account, chosen_region)
     click.echo(json.dumps(document, indent=2))

@@ -9,9 +9,10 @@ from typing import Any
 
 from recommender.deploy import cloudformation, terraform
 from recommender.deploy.documents import APPLY_SUBJECT_REF, permission_parts, table, trust
-from recommender.iam_policy import apply_policy, organizations_read_policy
+from recommender.iam_policy import apply_policy, delegation_policy, organizations_read_policy
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+WORKFLOW_ROLE_ARN = "{{workflow_role_arn}}"
 TRUST_CHOICES = ["repository_path", "subject_ref", "audience", "oidc_provider"]
 
 
@@ -67,6 +68,7 @@ CLOUDFORMATION: dict[str, dict[str, Callable[[], Any]]] = {
         "read-permissions": organizations_read_policy,
         "apply-trust": lambda: cloudformation.render(trust(APPLY_SUBJECT_REF)),
         "apply-permissions": apply_policy,
+        "delegation-policy": lambda: cloudformation.render(delegation_policy(WORKFLOW_ROLE_ARN)),
     },
 }
 
@@ -88,6 +90,7 @@ def terraform_files() -> dict[str, str]:
                 "read_permissions": organizations_read_policy(),
                 "apply_trust": trust(APPLY_SUBJECT_REF),
                 "apply_permissions": apply_policy(),
+                "delegation_policy": delegation_policy(WORKFLOW_ROLE_ARN),
             },
         ),
     }

@@ -30,6 +30,7 @@ LEAVES: dict[str, Any] = {
     "environment": "Environment",
     "apply_environment": "ApplyEnvironment",
     "created_oidc_provider": "GitHubOidcProvider",
+    "workflow_role_arn": "WorkflowRoleArn",
     "oidc_provider_arn": "OidcProviderArn",
 }
 

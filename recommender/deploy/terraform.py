@@ -28,6 +28,7 @@ LEAVES = {
     "environment": "var.environment",
     "apply_environment": "var.apply_environment",
     "created_oidc_provider": "one(aws_iam_openid_connect_provider.github[*].arn)",
+    "workflow_role_arn": "var.workflow_role_arn",
     "oidc_provider_arn": "var.oidc_provider_arn",
 }
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -30,7 +30,8 @@ module "scp_recommender_organizations" {
   providers = { aws = aws.management }
 
   repository        = "acme/aws-scps"
-  create_apply_role = false # true once the apply workflow is enabled
+  workflow_role_arn = module.scp_recommender.role_arn # reads Organizations from log archive
+  create_apply_role = false                           # true once the apply workflow is enabled
 }
 
 output "role_arn" {

@@ -106,4 +106,27 @@ locals {
       },
     ]
   }
+  delegation_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid = "ScpRecommenderRead"
+        Effect = "Allow"
+        Principal = {
+          AWS = var.workflow_role_arn
+        }
+        Action = [
+          "organizations:DescribeOrganization",
+          "organizations:DescribePolicy",
+          "organizations:ListAccounts",
+          "organizations:ListAccountsForParent",
+          "organizations:ListOrganizationalUnitsForParent",
+          "organizations:ListPolicies",
+          "organizations:ListRoots",
+          "organizations:ListTargetsForPolicy",
+        ]
+        Resource = "*"
+      },
+    ]
+  }
 }

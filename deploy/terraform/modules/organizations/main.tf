@@ -69,3 +69,10 @@ resource "aws_iam_role_policy" "this" {
   role   = aws_iam_role.this[each.key].id
   policy = jsonencode(each.value.permissions)
 }
+
+resource "aws_organizations_resource_policy" "delegation" {
+  count = var.workflow_role_arn != "" ? 1 : 0
+
+  content = jsonencode(local.delegation_policy)
+  tags    = var.tags
+}

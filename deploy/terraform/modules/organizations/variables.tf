@@ -88,6 +88,17 @@ variable "apply_environment" {
   }
 }
 
+variable "workflow_role_arn" {
+  description = "The workflow's role (the main module's role_arn) when it is in another account: the organization's resource policy then lets it read Organizations. \"\": no resource policy (an organization has at most one)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^(arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+)?$", var.workflow_role_arn))
+    error_message = "workflow_role_arn: expected an IAM role ARN, or \"\"."
+  }
+}
+
 variable "read_role_name" {
   description = "The name of the read-only role."
   type        = string
