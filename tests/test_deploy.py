@@ -12,6 +12,7 @@ generated locals are resolved here with the same values.
 import ast
 import json
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -521,6 +522,57 @@ def test_the_organizations_stack_grants_what_iam_policy_prints(moto_endpoint, tm
 def test_the_organizations_stack_creates_no_role_unless_asked(moto_endpoint):
     parameters = {"Repository": "acme/aws-scps", "CreateReadRole": "false"}
     assert deploy(moto_endpoint, ORGANIZATIONS_TEMPLATE, "scp-recommender-none", parameters) == {}
+
+
+def documented_commands(program: str) -> list[list[str]]:
+    """The commands of docs/setup.md that start with `program` (continuations joined, comments
+    dropped), each once."""
+    page = (ROOT / "docs" / "setup.md").read_text().replace("\\\n", " ")
+    lines = [line for line in page.splitlines() if line.startswith(program)]
+    commands = dict.fromkeys(tuple(shlex.split(line, comments=True)) for line in lines)
+    return [list(words) for words in commands]
+
+
+def option_values(words: list[str], option: str) -> list[str]:
+    """The words after `option` up to the next option."""
+    start = words.index(option) + 1
+    end = next((i for i in range(start, len(words)) if words[i].startswith("--")), len(words))
+    return words[start:end]
+
+
+def test_the_guides_cloudformation_commands_deploy(moto_endpoint):
+    """Each `aws cloudformation deploy` of docs/setup.md, as written, on moto: its parameters
+    are the template's and include every required one; the Settings output has the keys of the
+    guide's example and is valid."""
+    commands = documented_commands("aws cloudformation deploy")
+    assert len(commands) >= 2
+    templates = set()
+    for number, words in enumerate(commands):
+        (template,) = option_values(words, "--template-file")
+        templates.add(template)
+        parameters = dict(
+            word.split("=", 1) for word in option_values(words, "--parameter-overrides")
+        )
+        declared = load_template(ROOT / template)["Parameters"]
+        assert set(parameters) <= set(declared)
+        assert {name for name, spec in declared.items() if "Default" not in spec} <= set(parameters)
+        outputs = deploy(moto_endpoint, ROOT / template, f"guide-{number}", parameters)
+        if "Settings" in outputs:
+            page = (ROOT / "docs" / "setup.md").read_text()
+            (example,) = [
+                b for b in re.findall(r"```toml\n(.*?)```", page, re.S) if "[athena]" in b
+            ]
+            shown = tomllib.loads(example)["athena"]
+            made = tomllib.loads(outputs["Settings"])
+            assert set(made["athena"]) == set(shown)
+            assert Settings.model_validate(made).athena.trail_location == shown["trail_location"]
+    assert templates == {str(path.relative_to(ROOT)) for path in (TEMPLATE, ORGANIZATIONS_TEMPLATE)}
+
+
+def test_the_guides_terraform_command_sets_module_variables():
+    (apply,) = [words for words in documented_commands("terraform") if "apply" in words]
+    names = {words.split("=", 1)[0] for words in apply[apply.index("-var") :] if "=" in words}
+    assert names and names <= variables_of(TERRAFORM)
 
 
 # --- Terraform, resolved ---------------------------------------------------------------------
