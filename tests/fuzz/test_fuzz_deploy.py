@@ -6,7 +6,7 @@ drawn (tests/test_deploy.py deploys eight fixed combinations to moto's server)."
 import tomllib
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recommender.config import Settings
@@ -78,6 +78,7 @@ def scope(parameters: dict[str, str]) -> TrustScope:
     )
 
 
+@settings(deadline=None)  # the first example imports moto's models
 @given(options())
 def test_the_cloudformation_template_is_iam_policy_and_athena_setup(parameters):
     resources = TEMPLATE_BODY["Resources"]
@@ -90,18 +91,19 @@ def test_the_cloudformation_template_is_iam_policy_and_athena_setup(parameters):
             "table": resources["CloudTrailTable"]["Properties"]["TableInput"],
         },
     )
-    settings = Settings.model_validate(tomllib.loads(made["settings"] + query_toml(parameters)))
+    configured = Settings.model_validate(tomllib.loads(made["settings"] + query_toml(parameters)))
     (policy,) = made["role"]["Policies"]
     statements = [item for item in policy["PolicyDocument"]["Statement"] if item is not None]
-    assert statements == permissions_policy(settings, MOTO_ACCOUNT, REGION)["Statement"]
+    assert statements == permissions_policy(configured, MOTO_ACCOUNT, REGION)["Statement"]
     trust = made["role"]["AssumeRolePolicyDocument"]
     assert trust == trust_policy(MOTO_ACCOUNT, REGION, scope(parameters))
-    assert cloudformation_table(made["table"]) == ddl_parts(table_ddl(settings.athena))
+    assert cloudformation_table(made["table"]) == ddl_parts(table_ddl(configured.athena))
 
 
+@settings(deadline=None)  # the first example imports moto's models
 @given(options())
 def test_the_terraform_module_is_iam_policy_and_athena_setup(parameters):
-    settings = Settings.model_validate(
+    configured = Settings.model_validate(
         tomllib.loads(
             query_toml(parameters)
             + "[athena]\n"
@@ -152,8 +154,8 @@ def test_the_terraform_module_is_iam_policy_and_athena_setup(parameters):
     known = with_choices(TERRAFORM_LOCALS, known)
     parts = resolve(TERRAFORM_LOCALS["workflow_permission_parts"], known)
     statements = [statement for part in parts if part["when"] for statement in part["statements"]]
-    assert statements == permissions_policy(settings, MOTO_ACCOUNT, REGION)["Statement"]
+    assert statements == permissions_policy(configured, MOTO_ACCOUNT, REGION)["Statement"]
     trust = resolve(TERRAFORM_LOCALS["workflow_trust"], known)
     assert trust == trust_policy(MOTO_ACCOUNT, REGION, scope(parameters))
     table = resolve(TERRAFORM_LOCALS["cloudtrail_table"], known)
-    assert table_parts(table) == ddl_parts(table_ddl(settings.athena))
+    assert table_parts(table) == ddl_parts(table_ddl(configured.athena))
