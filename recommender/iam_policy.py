@@ -1,13 +1,20 @@
-"""The IAM policies of the workflow's role: least privilege, derived from the settings.
+"""The IAM policies of scp-recommender's roles: least privilege, derived from the settings.
 
 `permissions_policy` grants exactly what `scp-recommender run` does with the settings in hand
 (one Athena workgroup, one Glue table, the CloudTrail prefix, the query-results prefix, the
 trail's KMS key, Organizations read); `trust_policy` lets only the repository's workflow assume
 the role through GitHub's OIDC provider. Anything the settings do not name is left out.
+`organizations_read_policy` and `apply_policy` are the roles of the management account:
+reading the SCPs (`sync-policies --check`) and applying merged ones (the opt-in apply workflow).
+
+The documents are built from names (`RoleResources`, `trust_document`) so that the deployment
+templates in deploy/ are generated from the same statements with their parameters in place of
+the names (recommender.deploy).
 """
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from recommender import validation
@@ -50,12 +57,21 @@ ORGANIZATIONS_READ_ACTIONS = [
     "organizations:ListRoots",
     "organizations:ListTargetsForPolicy",
 ]
+# What the apply workflow changes: SCPs only (the policy type condition), never another type.
+SCP_WRITE_ACTIONS = [
+    "organizations:AttachPolicy",
+    "organizations:CreatePolicy",
+    "organizations:DetachPolicy",
+    "organizations:UpdatePolicy",
+]
+SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 
 # The Athena settings are checked by recommender.sources.athena (the same fence as for SQL) and
 # the repository name by recommender.github; these are the other names of the trust policy.
 GIT_BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 ENVIRONMENT = re.compile(r"^[A-Za-z0-9._ -]{1,255}$")
 NUMERIC_ID = re.compile(r"^[1-9]\d{0,19}$")
+ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 
 # Region name prefixes of the partitions other than `aws`, longest first.
 PARTITIONS = [
@@ -142,46 +158,159 @@ def _kms_statement(key: str) -> dict[str, Any]:
     return _statement("KmsKey", actions, [f"{arn_prefix}:key/*"], aliases)
 
 
-def permissions_policy(settings: Settings, account: str, region: str) -> dict[str, Any]:
-    """The role's permissions for `scp-recommender run` with these settings."""
+class Grant(StrEnum):
+    """The parts of the workflow role's permissions, each present when the settings call for it."""
+
+    QUERIES = "queries"  # always: the workgroup, the table, the trail
+    QUERY_RESULTS = "query_results"  # athena.output_location is set
+    KMS_KEY = "kms_key"  # athena.kms_key_arn is set
+    ORGANIZATIONS = "organizations"  # see needs_organizations
+    ENABLED_REGIONS = "enabled_regions"  # query.regions is empty
+
+
+@dataclass(frozen=True)
+class RoleResources:
+    """The names the workflow role's ARNs are made of: checked values from the settings, or a
+    template's placeholders."""
+
+    partition: str
+    region: str
+    account: str
+    workgroup: str
+    database: str
+    table: str
+    trail: S3Location
+    results: S3Location | None
+    kms_key: str | None
+
+
+def role_resources(settings: Settings, account: str, region: str) -> RoleResources:
     account = validation.account_id(account, "--account")
     region = validation.region(region, "--region")
-    partition = partition_of(region)
     athena = validated(settings.athena)
     if athena.catalog != "AwsDataCatalog":
         raise ConfigError(
             f"athena.catalog: {athena.catalog!r} is not supported by iam-policy "
             "(expected AwsDataCatalog, the account's Glue catalog)"
         )
-    trail = S3Location.parse(trail_prefix(athena))
+    results = athena.output_location
+    return RoleResources(
+        partition=partition_of(region),
+        region=region,
+        account=account,
+        workgroup=athena.workgroup,
+        database=athena.database,
+        table=athena.table,
+        trail=S3Location.parse(trail_prefix(athena)),
+        results=S3Location.parse(results) if results else None,
+        kms_key=athena.kms_key_arn,
+    )
+
+
+def statement_groups(names: RoleResources) -> dict[Grant, list[dict[str, Any]]]:
+    """Every statement the workflow role can need, by the part of the settings that calls for
+    it, in the policy's order."""
+    partition, region, account = names.partition, names.region, names.account
     glue = f"arn:{partition}:glue:{region}:{account}"
-    database, table = athena.database, athena.table
-    statements = [
-        _statement(
-            "AthenaQueries",
-            ATHENA_QUERY_ACTIONS,
-            [f"arn:{partition}:athena:{region}:{account}:workgroup/{athena.workgroup}"],
-        ),
-        _statement(
-            "GlueDatabase", ["glue:GetDatabase"], [f"{glue}:catalog", f"{glue}:database/{database}"]
-        ),
-        _statement(
-            "GlueTable",
-            GLUE_TABLE_ACTIONS,
-            [f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/{table}"],
-        ),
-        *_bucket_statements("CloudTrail", trail, ["s3:GetObject"], partition),
-    ]
-    if athena.output_location:
-        results = S3Location.parse(athena.output_location)
-        statements += _bucket_statements("QueryResults", results, RESULTS_OBJECT_ACTIONS, partition)
-    if athena.kms_key_arn:
-        statements.append(_kms_statement(athena.kms_key_arn))
+    database, table = names.database, names.table
+    groups = {
+        Grant.QUERIES: [
+            _statement(
+                "AthenaQueries",
+                ATHENA_QUERY_ACTIONS,
+                [f"arn:{partition}:athena:{region}:{account}:workgroup/{names.workgroup}"],
+            ),
+            _statement(
+                "GlueDatabase",
+                ["glue:GetDatabase"],
+                [f"{glue}:catalog", f"{glue}:database/{database}"],
+            ),
+            _statement(
+                "GlueTable",
+                GLUE_TABLE_ACTIONS,
+                [
+                    f"{glue}:catalog",
+                    f"{glue}:database/{database}",
+                    f"{glue}:table/{database}/{table}",
+                ],
+            ),
+            *_bucket_statements("CloudTrail", names.trail, ["s3:GetObject"], partition),
+        ]
+    }
+    if names.results is not None:
+        groups[Grant.QUERY_RESULTS] = _bucket_statements(
+            "QueryResults", names.results, RESULTS_OBJECT_ACTIONS, partition
+        )
+    if names.kms_key is not None:
+        groups[Grant.KMS_KEY] = [_kms_statement(names.kms_key)]
+    groups[Grant.ORGANIZATIONS] = [_organizations_read()]
+    groups[Grant.ENABLED_REGIONS] = [_statement("EnabledRegions", ["account:ListRegions"], ["*"])]
+    return groups
+
+
+def grants(settings: Settings) -> set[Grant]:
+    """The parts of the permissions that these settings call for."""
+    wanted = {Grant.QUERIES, Grant.QUERY_RESULTS, Grant.KMS_KEY}
     if needs_organizations(settings):
-        statements.append(_statement("Organizations", ORGANIZATIONS_READ_ACTIONS, ["*"]))
+        wanted.add(Grant.ORGANIZATIONS)
     if not settings.query.regions:
-        statements.append(_statement("EnabledRegions", ["account:ListRegions"], ["*"]))
-    return _policy(statements)
+        wanted.add(Grant.ENABLED_REGIONS)
+    return wanted
+
+
+def permissions_policy(settings: Settings, account: str, region: str) -> dict[str, Any]:
+    """The role's permissions for `scp-recommender run` with these settings."""
+    groups = statement_groups(role_resources(settings, account, region))
+    wanted = grants(settings)
+    return _policy(
+        [statement for grant, part in groups.items() if grant in wanted for statement in part]
+    )
+
+
+def _organizations_read() -> dict[str, Any]:
+    return _statement("Organizations", ORGANIZATIONS_READ_ACTIONS, ["*"])
+
+
+def organizations_read_policy() -> dict[str, Any]:
+    """The management account's read-only role: the SCPs, their attachments and the tree, as
+    `sync-policies` reads them."""
+    return _policy([_organizations_read()])
+
+
+def role_arn(account: str, region: str, name: str) -> str:
+    account = validation.account_id(account, "--account")
+    partition = partition_of(validation.region(region, "--region"))
+    if not ROLE_NAME.match(name):
+        raise InputError(f"--role-name: {name!r} is not an IAM role name")
+    return f"arn:{partition}:iam::{account}:role/{name}"
+
+
+def delegation_policy(role_arn: str) -> dict[str, Any]:
+    """The organization's resource policy that lets the workflow's role, in another account than
+    the management account, read what `organizations_read_policy` reads."""
+    return _policy(
+        [
+            {
+                "Sid": "ScpRecommenderRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn},
+                "Action": ORGANIZATIONS_READ_ACTIONS,
+                "Resource": "*",
+            }
+        ]
+    )
+
+
+def apply_policy() -> dict[str, Any]:
+    """The management account's apply role: what `organizations_read_policy` grants, and
+    creating, updating, attaching and detaching service control policies (no other type)."""
+    scp_only = {"StringEquals": {"organizations:PolicyType": SERVICE_CONTROL_POLICY}}
+    return _policy(
+        [
+            _organizations_read(),
+            _statement("ServiceControlPolicies", SCP_WRITE_ACTIONS, ["*"], scp_only),
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -202,19 +331,40 @@ class TrustScope:
         owner, _, name = repository_name(self.repository).partition("/")
         if (self.owner_id is None) != (self.repository_id is None):
             raise InputError("--owner-id and --repository-id: give both or neither")
+        ids = None
         if self.owner_id is not None and self.repository_id is not None:
-            owner_id = _numeric(self.owner_id, "--owner-id")
-            repository_id = _numeric(self.repository_id, "--repository-id")
-            repo = f"{owner}@{owner_id}/{name}@{repository_id}"
-        else:
-            repo = f"{owner}/{name}"
+            ids = (
+                _numeric(self.owner_id, "--owner-id"),
+                _numeric(self.repository_id, "--repository-id"),
+            )
         if self.environment is not None:
             if not ENVIRONMENT.match(self.environment):
                 raise InputError(f"--environment: {self.environment!r} is not an environment name")
-            return f"repo:{repo}:environment:{self.environment}"
-        if not GIT_BRANCH.match(self.branch) or ".." in self.branch:
+        elif not GIT_BRANCH.match(self.branch) or ".." in self.branch:
             raise InputError(f"--branch: {self.branch!r} is not a branch name")
-        return f"repo:{repo}:ref:refs/heads/{self.branch}"
+        return oidc_subject(
+            repository_path(owner, name, ids), subject_ref(self.branch, self.environment)
+        )
+
+
+def repository_path(owner: str, name: str, ids: tuple[str, str] | None) -> str:
+    """The repository as the OIDC subject names it: with the owner's and the repository's
+    numeric ids for repositories created since 15 July 2026."""
+    if ids is None:
+        return f"{owner}/{name}"
+    owner_id, repository_id = ids
+    return f"{owner}@{owner_id}/{name}@{repository_id}"
+
+
+def subject_ref(branch: str, environment: str | None) -> str:
+    """The subject's last part: a job in a GitHub environment, else a run on the branch."""
+    if environment is not None:
+        return f"environment:{environment}"
+    return f"ref:refs/heads/{branch}"
+
+
+def oidc_subject(repository: str, ref: str) -> str:
+    return f"repo:{repository}:{ref}"
 
 
 def _numeric(value: str, field: str) -> str:
@@ -223,24 +373,36 @@ def _numeric(value: str, field: str) -> str:
     return value
 
 
+def audience_of(partition: str) -> str:
+    return CHINA_AUDIENCE if partition == "aws-cn" else DEFAULT_AUDIENCE
+
+
+def oidc_provider_arn(partition: str, account: str) -> str:
+    return f"arn:{partition}:iam::{account}:oidc-provider/{OIDC_HOST}"
+
+
 def trust_policy(account: str, region: str, scope: TrustScope) -> dict[str, Any]:
     """GitHub's OIDC provider in `account` may assume the role, for `scope` only."""
     account = validation.account_id(account, "--account")
     partition = partition_of(validation.region(region, "--region"))
-    audience = CHINA_AUDIENCE if partition == "aws-cn" else DEFAULT_AUDIENCE
+    return trust_document(
+        oidc_provider_arn(partition, account), audience_of(partition), scope.subject()
+    )
+
+
+def trust_document(provider: str, audience: str, subject: str) -> dict[str, Any]:
+    """Tokens of the OIDC provider `provider` for `audience` and `subject` may assume the role."""
     return _policy(
         [
             {
                 "Sid": "GitHubActionsOidc",
                 "Effect": "Allow",
-                "Principal": {
-                    "Federated": f"arn:{partition}:iam::{account}:oidc-provider/{OIDC_HOST}"
-                },
+                "Principal": {"Federated": provider},
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
                     "StringEquals": {
                         f"{OIDC_HOST}:aud": audience,
-                        f"{OIDC_HOST}:sub": scope.subject(),
+                        f"{OIDC_HOST}:sub": subject,
                     }
                 },
             }

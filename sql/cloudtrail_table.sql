@@ -1,4 +1,5 @@
--- The Glue table over the CloudTrail bucket, for Athena (`scp-recommender athena-setup`).
+-- The Glue table over the CloudTrail bucket, for Athena (`scp-recommender athena-setup`; the
+-- templates in deploy/ are generated from it: python -m recommender.deploy).
 --
 -- Partition projection: no crawler and no MSCK REPAIR; Athena computes the S3 prefixes from the
 -- query's WHERE clause. `account_id` and `region` are injected, so every query must list them
@@ -83,7 +84,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `{{database}}`.`{{table}}` (
         ciphersuite: STRING,
         clientprovidedhostheader: STRING>
 )
-COMMENT 'CloudTrail management events, created by scp-recommender athena-setup'
+COMMENT 'CloudTrail management events, for scp-recommender (athena-setup or deploy/)'
 PARTITIONED BY (
     account_id STRING,
     region STRING,

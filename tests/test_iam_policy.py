@@ -343,3 +343,47 @@ def test_the_setup_guides_commands_work_with_its_settings(tmp_path):
         result = CliRunner().invoke(cli, ["--config", str(config), *command])
         assert result.exit_code == 0, (command, result.output)
         assert json.loads(result.output)["Statement"]
+
+
+def test_the_management_accounts_roles_read_and_change_only_scps(tmp_path):
+    read = policy_from_cli(tmp_path, ORGANIZATION_TOML, "--read-organizations")
+    apply = policy_from_cli(tmp_path, ORGANIZATION_TOML, "--apply")
+    assert read["Statement"] == [by_sid(apply)["Organizations"]]
+    assert all(
+        action.startswith(("organizations:Describe", "organizations:List"))
+        for action in actions(read)
+    )
+    assert_resources_fit_the_actions(read)
+    write = by_sid(apply)["ServiceControlPolicies"]
+    assert write["Resource"] == ["*"]
+    assert write["Condition"] == {
+        "StringEquals": {"organizations:PolicyType": "SERVICE_CONTROL_POLICY"}
+    }
+    assert actions(apply) - actions(read) == set(write["Action"])
+    for action in write["Action"]:
+        service, name = action.split(":")
+        details = IAM.actions.get_action_details(service, name)
+        assert "organizations:PolicyType" in details["conditionKeys"], action
+
+
+def test_the_delegation_lets_the_workflow_role_read_what_the_read_role_reads(tmp_path):
+    delegation = policy_from_cli(tmp_path, ORGANIZATION_TOML, "--delegation", "--role-name", "r")
+    read = policy_from_cli(tmp_path, ORGANIZATION_TOML, "--read-organizations")
+    (statement,) = delegation["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:role/r"}
+    assert statement["Action"] == read["Statement"][0]["Action"]
+    bad = invoke(
+        tmp_path, ORGANIZATION_TOML, "--account", ACCOUNT, "--delegation", "--role-name", "a b"
+    )
+    assert str(bad.exception) == "--role-name: 'a b' is not an IAM role name"
+
+
+@pytest.mark.parametrize(
+    "flags", [["--trust", "--apply"], ["--read-organizations", "--apply", "--delegation"]]
+)
+def test_one_document_at_a_time(tmp_path, flags):
+    result = invoke(tmp_path, ORGANIZATION_TOML, "--account", ACCOUNT, *flags)
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception) == (
+        f"{' and '.join(flags)}: give one of them (each prints another document)"
+    )

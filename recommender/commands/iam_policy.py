@@ -1,4 +1,5 @@
-"""`scp-recommender iam-policy`: the workflow role's permissions, or its OIDC trust policy."""
+"""`scp-recommender iam-policy`: the permissions of the workflow's role (or of the management
+account's read and apply roles), or their OIDC trust policy."""
 
 import json
 
@@ -6,7 +7,16 @@ import click
 
 from recommender.commands import AppContext
 from recommender.errors import InputError
-from recommender.iam_policy import TrustScope, permissions_policy, repository_name, trust_policy
+from recommender.iam_policy import (
+    TrustScope,
+    apply_policy,
+    delegation_policy,
+    organizations_read_policy,
+    permissions_policy,
+    repository_name,
+    role_arn,
+    trust_policy,
+)
 
 
 @click.command("iam-policy")
@@ -24,6 +34,29 @@ from recommender.iam_policy import TrustScope, permissions_policy, repository_na
     "--trust",
     is_flag=True,
     help="Print the OIDC trust policy for the repository instead of the permissions.",
+)
+@click.option(
+    "--read-organizations",
+    is_flag=True,
+    help="Print the permissions of the read-only Organizations role (sync-policies --check).",
+)
+@click.option(
+    "--apply",
+    "apply_role",
+    is_flag=True,
+    help="Print the permissions of the apply workflow's role (SCP create, update, attach).",
+)
+@click.option(
+    "--delegation",
+    is_flag=True,
+    help="Print the organization's resource policy that lets the workflow's role read "
+    "Organizations from another account than the management account.",
+)
+@click.option(
+    "--role-name",
+    default="scp-recommender",
+    show_default=True,
+    help="With --delegation: the workflow role's name (in --account).",
 )
 @click.option(
     "--repository",
@@ -51,6 +84,10 @@ def iam_policy(
     account: str,
     region: str | None,
     trust: bool,
+    read_organizations: bool,
+    apply_role: bool,
+    delegation: bool,
+    role_name: str,
     repository: str | None,
     branch: str,
     environment: str | None,
@@ -64,6 +101,12 @@ def iam_policy(
     athena.output_location, Organizations read when accounts are listed from it, and
     account:ListRegions when query.regions is empty. Nothing else.
 
+    The roles of the management account (or a delegated administrator): --read-organizations
+    reads the SCPs, their attachments and the tree; --apply also creates, updates, attaches and
+    detaches SCPs, and no other policy type. Their trust is --trust, with --environment for the
+    apply role. --delegation prints the organization's resource policy (set in the management
+    account) that lets the workflow's role in --account read Organizations.
+
     Repositories created since 15 July 2026 carry immutable ids in the OIDC subject: pass
     --owner-id and --repository-id (`gh api repos/OWNER/NAME --jq '.owner.id, .id'`).
 
@@ -72,7 +115,23 @@ def iam_policy(
       scp-recommender iam-policy --account 111122223333 --region eu-west-1 > permissions.json
       scp-recommender iam-policy --trust --account 111122223333 --region eu-west-1 \\
           --repository acme/aws-scps > trust.json
+      scp-recommender iam-policy --apply --account 999988887777 --region us-east-1
+
+    The templates in deploy/ (CloudFormation and Terraform) create these roles with the same
+    documents.
     """
+    chosen = [
+        name
+        for name, on in (
+            ("--trust", trust),
+            ("--read-organizations", read_organizations),
+            ("--apply", apply_role),
+            ("--delegation", delegation),
+        )
+        if on
+    ]
+    if len(chosen) > 1:
+        raise InputError(f"{' and '.join(chosen)}: give one of them (each prints another document)")
     settings = app.settings
     chosen_region = region or settings.athena.region
     if not chosen_region:
@@ -89,6 +148,12 @@ def iam_policy(
             repository_id=repository_id,
         )
         document = trust_policy(account, chosen_region, scope)
+    elif read_organizations:
+        document = organizations_read_policy()
+    elif apply_role:
+        document = apply_policy()
+    elif delegation:
+        document = delegation_policy(role_arn(account, chosen_region, role_name))
     else:
         document = permissions_policy(settings, account, chosen_region)
     click.echo(json.dumps(document, indent=2))
