@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from recommender.errors import InputError, SourceError
 from recommender.models import Denial
 from recommender.sources.base import QuerySpec, ScanStats
@@ -145,7 +147,7 @@ def _run_query(rows_path: Path, text: str, parameters: list[object]) -> list[Den
         cursor = connection.execute(text, parameters)
         names = [column[0] for column in cursor.description or []]
         return [
-            Denial.model_validate(dict(zip(names, row, strict=True))) for row in cursor.fetchall()
+            msgspec.convert(dict(zip(names, row, strict=True)), Denial) for row in cursor.fetchall()
         ]
     except duckdb.Error as error:
         raise SourceError(f"local query failed: {error}") from None
