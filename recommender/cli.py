@@ -6,13 +6,16 @@ Each subcommand lives in `recommender/commands/` and calls the library. Exit cod
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from recommender import __version__
 from recommender.commands import LazyGroup
-from recommender.config import Settings, load_settings
 from recommender.errors import RecommenderError
+
+if TYPE_CHECKING:
+    from recommender.config import Settings
 
 
 class AppContext:
@@ -23,8 +26,12 @@ class AppContext:
         self._settings: Settings | None = None
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> "Settings":
         if self._settings is None:
+            # pydantic and the settings' models take a tenth of a second to load: only the
+            # commands that read a setting pay for them.
+            from recommender.config import load_settings
+
             self._settings = load_settings(self.settings_path)
         return self._settings
 

@@ -30,7 +30,8 @@ from recommender.errors import ConfigError, SourceError
 from recommender.models import DENIAL_FIELDS, Denial
 from recommender.orgs import active_accounts, enabled_regions
 from recommender.sources.base import QuerySpec, ScanStats
-from recommender.sources.sql import SQL_DIR, build_query
+from recommender.sources.markers import SQL_DIR
+from recommender.sources.sql import build_query
 from recommender.validation import REGION
 
 TABLE_SQL = SQL_DIR / "cloudtrail_table.sql"
