@@ -44,7 +44,6 @@ EXPECTED = {
     "principals": "a list of ARNs",
     "event_ids": "a list of event IDs",
 }
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
 BOM = b"\xef\xbb\xbf"
 # Enough of the start of a file to see whether it holds JSON or CSV.
 SNIFF_BYTES = 4096
@@ -110,7 +109,8 @@ def _problem(error: msgspec.ValidationError) -> str:
 
 
 def _checked(row: Denial, where: str) -> Denial:
-    if row.account_id is not None and not ACCOUNT_ID.fullmatch(row.account_id):
+    account = row.account_id
+    if account is not None and not (len(account) == 12 and account.isascii() and account.isdigit()):
         raise InputError(f"{where}: account_id: expected {EXPECTED['account_id']}")
     return row
 
