@@ -47,6 +47,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/classify_cli.py
 	$(BIN)/python bench/scan.py
 
 clean:

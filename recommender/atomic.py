@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from recommender.errors import OutputError
 
@@ -27,6 +28,23 @@ def append_text(path: Path, text: str) -> None:
     with _naming(path):
         before = path.read_text(encoding="utf-8") if path.exists() else ""
     write_text(path, before + text)
+
+
+@contextmanager
+def streamed_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary stream into a staged copy of `path`, renamed over it when the block ends without
+    an error and removed otherwise: for a report written as it is made, too large to hold."""
+    with _naming(path):
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    staged = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        with _naming(path):
+            staged.chmod(_mode_for(path))
+            os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 def make_folder(path: Path) -> None:

@@ -31,6 +31,7 @@ from recommender.models import (
     StatementRef,
     Verdict,
     findings_of,
+    replace_row,
 )
 from recommender.parallel import classify_on_two_cores, worth_a_second_process
 from recommender.scp.conditions import evaluate_condition
@@ -411,7 +412,7 @@ class Classifier:
             # The caller's ARN names its account: rows of the original query lack the column.
             caller_account = _account_of(principal)
             if caller_account is not None:
-                denial = denial.model_copy(update={"account_id": caller_account})
+                denial = replace_row(denial, account_id=caller_account)
                 account = caller_account
         region = denial.region
         # What decides the explanation. The region and the account count through their class

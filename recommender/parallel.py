@@ -27,7 +27,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import NamedTuple, NoReturn, TypeVar
 
-from recommender.models import Denial, Finding, Judgement, Verdict, findings_of
+from recommender.models import Denial, Finding, Judgement, Verdict, findings_of, replace_row
 
 # Below this, forking and sending the results back cost more than the second core saves.
 MIN_ROWS = 20_000
@@ -307,7 +307,7 @@ class Received:
             row = rows[index]
             if verdicts_code & 1:
                 # as the classifier does: the account read from the caller's ARN
-                row = row.model_copy(update={"account_id": accounts[0]})
+                row = replace_row(row, account_id=accounts[0])
             per_row[index] = [
                 Finding(row, verdict, action, accounts)
                 for verdict in verdict_sets[verdicts_code >> 1]

@@ -1,10 +1,14 @@
 """The stages after the query, shared by `classify`, `propose` and `run`."""
 
-import json
+import io
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
+
+import msgspec
 
 from recommender import atomic
 from recommender.catalog import load_catalog
@@ -13,10 +17,35 @@ from recommender.config import Settings
 from recommender.errors import InputError
 from recommender.models import Denial, Finding
 from recommender.propose import EditPlan, mark_declined, plan_edits
-from recommender.render.jsonout import render_json
+from recommender.render.jsonout import write_json
 from recommender.render.markdown import RunContext, pr_title, render_body, render_evidence
-from recommender.render.summary import summarize
+from recommender.render.summary import Tally
 from recommender.scp.policyset import PolicySet, load_policy_set
+
+# Rows classified at a time: enough for the classifier to share a batch between processes,
+# few enough that a chunk's rows and findings stay small beside the program.
+CHUNK_ROWS = 20_000
+
+
+class Classification:
+    """Findings for a stream of rows, a chunk at a time, with the reviewers' declined proposals
+    marked; the summary's figures are counted as they pass."""
+
+    def __init__(self, policies: Path, settings: Settings) -> None:
+        self.policy_set = load_policy_set(policies)
+        self.tally = Tally()
+        self._classifier = Classifier(self.policy_set, load_catalog())
+        self._declined = settings.declined
+
+    def chunks(self, rows: Iterable[Denial]) -> Iterator[list[Finding]]:
+        today = datetime.now(UTC).date()
+        stream = iter(rows)
+        while chunk := list(islice(stream, CHUNK_ROWS)):
+            findings = self._classifier.classify_all(chunk)
+            mark_declined(findings, self._declined, today)
+            self.tally.add_rows(len(chunk), sum(row.count for row in chunk))
+            self.tally.add(findings)
+            yield findings
 
 
 @dataclass(frozen=True)
@@ -24,19 +53,15 @@ class Classified:
     denials: list[Denial]
     findings: list[Finding]
     policy_set: PolicySet
-
-    @property
-    def summary(self) -> dict[str, object]:
-        calls = sum(denial.count for denial in self.denials)
-        return summarize(self.findings, len(self.denials), calls)
+    summary: dict[str, object]
 
 
-def classify_denials(denials: list[Denial], policies: Path, settings: Settings) -> Classified:
+def classify_denials(denials: Iterable[Denial], policies: Path, settings: Settings) -> Classified:
     """Findings for every row, with the reviewers' declined proposals marked."""
-    policy_set = load_policy_set(policies)
-    findings = Classifier(policy_set, load_catalog()).classify_all(denials)
-    mark_declined(findings, settings.declined, datetime.now(UTC).date())
-    return Classified(denials, findings, policy_set)
+    rows = list(denials)
+    classification = Classification(policies, settings)
+    findings = [finding for chunk in classification.chunks(rows) for finding in chunk]
+    return Classified(rows, findings, classification.policy_set, classification.tally.summary())
 
 
 @dataclass(frozen=True)
@@ -73,10 +98,10 @@ def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -
         out_dir / "pr-body.md": proposals.body,
         out_dir / "evidence.md": proposals.evidence,
         out_dir / "changes.diff": proposals.plan.diff(),
-        out_dir / "findings.json": render_json(classified.findings, classified.summary),
-        out_dir / "denials.jsonl": "".join(
-            json.dumps(denial.model_dump(mode="json")) + "\n" for denial in classified.denials
-        ),
+        out_dir / "findings.json": _report(classified),
+        out_dir / "denials.jsonl": b"".join(
+            msgspec.json.encode(denial) + b"\n" for denial in classified.denials
+        ).decode(),
     }
 
     def edited_copy(staged: Path) -> None:
@@ -90,6 +115,12 @@ def write_out_dir(out_dir: Path, classified: Classified, proposals: Proposals) -
         for path, text in files.items():
             replacement.file(path, text)
     return [policies_out, *files]
+
+
+def _report(classified: Classified) -> str:
+    out = io.BytesIO()
+    write_json([classified.findings], lambda: classified.summary, out)
+    return out.getvalue().decode()
 
 
 def _overlapping(first: Path, second: Path) -> bool:

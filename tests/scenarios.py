@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from recommender.catalog import load_catalog
-from recommender.models import Category, Denial, Finding
+from recommender.models import Category, Denial, Finding, replace_row
 
 Document = dict[str, Any]
 
@@ -202,7 +202,7 @@ def scp_denial(
     )
     denial = denial_from_record(event)
     # A row with no account (the original query's output) carries no caller sample either.
-    return denial if account else denial.model_copy(update={"principals": ()})
+    return denial if account else replace_row(denial, principals=())
 
 
 # --- policy documents -----------------------------------------------------------------------

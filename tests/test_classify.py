@@ -17,7 +17,7 @@ import pytest
 from recommender.catalog import load_catalog
 from recommender.classify import Classifier
 from recommender.messages import PolicyType, parse_message
-from recommender.models import Category, Denial, Finding, Proposal
+from recommender.models import Category, Denial, Finding, Proposal, replace_row
 from recommender.scp.policyset import PolicySet, load_policy_set
 from tests import scenarios as sc
 from tests.scenarios import Case, Scenario, expectations
@@ -204,7 +204,7 @@ def test_the_role_not_its_session_is_matched_against_principal_exemptions(classi
         Category.ALREADY_ALLOWED
     ]
     # A row from the blog query (no sampled principals) still reads the role from the message.
-    bare = exempt.model_copy(update={"principals": ()})
+    bare = replace_row(exempt, principals=())
     assert [f.category for f in classify(classifiers, scenario, bare)] == [Category.ALREADY_ALLOWED]
 
 
@@ -314,7 +314,7 @@ def test_repeated_rows_give_equal_findings_from_the_cache(classifiers) -> None:
     scenario = sc.organization_scenario()
     case = case_named(scenario, "gap at two levels: Workloads and Payments both lack the prefix")
     first = classify(classifiers, scenario, case.denial)
-    again = classify(classifiers, scenario, case.denial.model_copy(update={"count": 9}))
+    again = classify(classifiers, scenario, replace_row(case.denial, count=9))
 
     assert [(f.verdict, f.action, f.accounts) for f in first] == [
         (f.verdict, f.action, f.accounts) for f in again
@@ -483,7 +483,7 @@ def test_real_identity_records_made_scp_denials_get_an_scp_category(shared_data:
         as_scp = message.replace(
             "no identity-based policy allows", "no service control policy allows"
         )
-        findings = classifier.classify(row.model_copy(update={"error_message": as_scp}))
+        findings = classifier.classify(replace_row(row, error_message=as_scp))
         checked += 1
         if row.account_id != policy_set.management_account:
             assert Category.NOT_SCP not in {f.category for f in findings}, row

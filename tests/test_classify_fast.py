@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from recommender.catalog import load_catalog
 from recommender.classify import Classifier
 from recommender.messages import parse_message, read_denial
+from recommender.models import replace_row
 from recommender.scp.policyset import load_policy_set
 from tests import scenarios as sc
 
@@ -142,8 +143,6 @@ def test_unknown_keys_differing_only_in_case_are_named_in_one_order(tmp_path: Pa
     policies = sc.Scenario("case", files, ()).write(tmp_path)
     classifier = Classifier(load_policy_set(policies), load_catalog())
     # no caller named: the principal conditions cannot be evaluated
-    row = sc.scp_denial("s3:GetObject").model_copy(
-        update={"principals": (), "error_message": "Access Denied"}
-    )
+    row = replace_row(sc.scp_denial("s3:GetObject"), principals=(), error_message="Access Denied")
     notes = {note for finding in classifier.classify(row) for note in finding.checks_skipped}
     assert "conditions on aws:PrincipalARN, aws:PrincipalArn: not known from CloudTrail" in notes

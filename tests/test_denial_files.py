@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from recommender.errors import InputError
-from recommender.models import Denial
+from recommender.models import Denial, replace_row
 from recommender.sources.files import FORMATS, read_denials, write_denials
 
 DENIALS = [
@@ -120,8 +120,11 @@ def test_json_lines_with_aliases_and_blank_lines(tmp_path) -> None:
     ],
 )
 def test_malformed_rows_name_file_line_and_field(tmp_path, name, text, message) -> None:
-    path = tmp_path / name
-    path.write_text(text)
+    assert_refused(tmp_path / name, text.encode(), message)
+
+
+def assert_refused(path: Path, content: bytes, message: str) -> None:
+    path.write_bytes(content)
     with pytest.raises(InputError, match=message):
         read_denials(path)
 
@@ -150,3 +153,45 @@ def test_replaces_the_file_whole(tmp_path) -> None:
     write_denials([], path, "json")
     assert read_denials(path) == []
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["out.json"]
+
+
+ROW = '"event_source": "s3.amazonaws.com", "event_name": "GetObject"'
+CSV_HEAD = b"eventsource,eventname,num_occurrences"
+
+
+def line(extra: str) -> bytes:
+    return f"{{{ROW}, {extra}}}\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.jsonl", line('"count": 1, "account_id": "1234"'), r"a.jsonl:1: account_id: expected"),
+        ("a.jsonl", line('"count": 1, "account_id": 123456789012'), r"a.jsonl:1: account_id"),
+        ("a.jsonl", line('"count": 1e400'), r"a.jsonl:1: count: expected a whole number"),
+        ("a.jsonl", line('"count": 2.5'), r"a.jsonl:1: count: expected a whole number"),
+        ("a.jsonl", line('"count": NaN'), r"a.jsonl:1: expected a JSON object"),
+        ("a.jsonl", line('"count": 1, "principals": [3]'), r"a.jsonl:1: principals\[0\]: "),
+        ("a.jsonl", line('"count": 1') + b'{"x": ' + b"[" * 5000, r"a.jsonl:2: expected a JSON"),
+        (
+            "a.jsonl",
+            line('"count": 1') + line('"count": 1').replace(b"GetObject", b"Get\xff"),
+            r"a.jsonl:2: expected a JSON object \(Invalid UTF-8",
+        ),
+        ("a.csv", CSV_HEAD + b",recipientaccountid\ns3,A,1,12\n", r"a.csv:2: account_id: "),
+        ("a.csv", CSV_HEAD + b"\ns3,A,1\ns3,\xff,1\n", r"a.csv:3: expected UTF-8 text"),
+    ],
+)
+def test_rows_are_validated_like_the_settings(tmp_path, name, content, message) -> None:
+    assert_refused(tmp_path / name, content, message)
+
+
+def test_a_line_spelled_otherwise_keeps_every_field(tmp_path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(
+        f'{{{ROW}, "count": 2, "AwsRegion": "eu-west-1", "recipientAccountId": "111111111111"}}\n'
+        f'{{{ROW}, "count": "3", "region": "eu-west-1", "account_id": "111111111111"}}\n'
+    )
+    first, second = read_denials(path)
+    assert (first.count, first.region, first.account_id) == (2, "eu-west-1", "111111111111")
+    assert second == replace_row(first, count=3)

@@ -87,7 +87,7 @@ def test_an_unexpected_error_shows_its_traceback_only_when_asked(
     def broken(path: Path) -> None:
         raise ValueError("a bug")
 
-    monkeypatch.setattr(classify, "read_denials", broken)
+    monkeypatch.setattr(classify, "iter_denials", broken)
     monkeypatch.delenv("SCP_RECOMMENDER_DEBUG", raising=False)
     plain = ["classify", "--denials", str(tmp_path / "d.jsonl")]
     hint = "run with --debug or SCP_RECOMMENDER_DEBUG=1 for the traceback"
@@ -99,10 +99,9 @@ def test_an_unexpected_error_shows_its_traceback_only_when_asked(
     ]:
         if environment is not None:
             monkeypatch.setenv("SCP_RECOMMENDER_DEBUG", environment)
-        with pytest.raises(SystemExit) as done:
+        with pytest.raises(SystemExit, match=r"^1$"):
             main(args)
         err = capsys.readouterr().err
-        assert done.value.code == 1
         assert err.endswith(expected)
         assert ("Traceback (most recent call last)" in err) is traceback
         assert err == expected or traceback

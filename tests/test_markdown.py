@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from recommender.config import Settings, load_settings
-from recommender.models import Category, Denial, Finding, Proposal, Verdict
+from recommender.models import Category, Denial, Finding, Proposal, Verdict, replace_row
 from recommender.pipeline import classify_denials
 from recommender.propose import EditPlan, mark_declined, plan_edits
 from recommender.render.markdown import (
@@ -338,7 +338,7 @@ def test_the_redaction_setting_reaches_the_written_description(
 def demo_denials_with_principals() -> Denial:
     """An SSM denial of the demo, called by an SSO user whose session name is an e-mail."""
     (ssm,) = [d for d in demo_denials() if d.event_name == "StartSession"]
-    return ssm.model_copy(update={"principals": tuple(PRINCIPALS)})
+    return replace_row(ssm, principals=tuple(PRINCIPALS))
 
 
 def test_the_decline_instructions_work_as_written(demo, denials, tmp_path):

@@ -16,7 +16,7 @@ from bench.classify import build_rows, write_policy_set
 from recommender import parallel
 from recommender.catalog import load_catalog
 from recommender.classify import Classifier
-from recommender.models import Denial, Finding, Judgement
+from recommender.models import Denial, Finding, Judgement, replace_row
 from recommender.scp.policyset import PolicySet, load_policy_set
 from tests import scenarios as sc
 
@@ -32,9 +32,7 @@ def policy_set(tmp_path_factory: pytest.TempPathFactory) -> PolicySet:
 def rows() -> list[Denial]:
     rows = build_rows(3000, load_catalog(), per_prefix=1, seed=3)
     # rows without an account take it from the caller's ARN: the child must say so
-    without_account = [
-        row.model_copy(update={"account_id": None, "principals": ()}) for row in rows[:50]
-    ]
+    without_account = [replace_row(row, account_id=None, principals=()) for row in rows[:50]]
     return [*without_account, *rows[50:], sc.scp_denial("pipes:CreatePipe", "eu-west-1")]
 
 

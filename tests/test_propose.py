@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from recommender.cli import main
@@ -70,7 +71,7 @@ def demo_denials() -> list[Denial]:
 
 def write_jsonl(denials: list[Denial], path: Path) -> Path:
     path.write_text(
-        "".join(json.dumps(denial.model_dump(mode="json")) + "\n" for denial in denials),
+        "".join(msgspec.json.encode(denial).decode() + "\n" for denial in denials),
         encoding="utf-8",
     )
     return path

@@ -8,9 +8,10 @@ import sqlglot
 from sqlglot import exp
 
 from recommender.errors import InputError
-from recommender.models import Denial
+from recommender.models import DENIAL_FIELDS
 from recommender.sources.base import QuerySpec
-from recommender.sources.sql import DENIALS_SQL, build_query
+from recommender.sources.markers import DENIALS_SQL, DUCKDB_SQL, local_query
+from recommender.sources.sql import build_query, duckdb_translation
 
 SPEC = QuerySpec(start=date(2026, 11, 16), end=date(2026, 11, 23))
 
@@ -19,7 +20,7 @@ def test_denials_sql_parses_as_trino() -> None:
     tree = sqlglot.parse_one(DENIALS_SQL.read_text(encoding="utf-8"), read="trino")
     assert isinstance(tree, exp.Select)
     names = [projection.alias_or_name for projection in tree.expressions]
-    assert names == list(Denial.model_fields)
+    assert names == list(DENIAL_FIELDS)
 
 
 @pytest.mark.parametrize("dialect", ["athena", "duckdb"])
@@ -90,7 +91,8 @@ def test_bad_table_name_is_an_input_error() -> None:
         build_query(SPEC, dialect="athena", table="a b; drop")
 
 
-def test_duckdb_text_runs_on_an_empty_table() -> None:
+def empty_table() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with an empty `cloudtrail` table of the view's columns."""
     connection = duckdb.connect()
     connection.execute(
         """CREATE TABLE cloudtrail (
@@ -100,7 +102,57 @@ def test_duckdb_text_runs_on_an_empty_table() -> None:
             useragent VARCHAR, errorcode VARCHAR, errormessage VARCHAR, eventid VARCHAR,
             recipientaccountid VARCHAR, account_id VARCHAR, region VARCHAR, "timestamp" VARCHAR)"""
     )
+    return connection
+
+
+def test_duckdb_text_runs_on_an_empty_table() -> None:
+    connection = empty_table()
     text, parameters = build_query(SPEC, dialect="duckdb", table="cloudtrail")
     cursor = connection.execute(text, parameters)
-    assert [column[0] for column in cursor.description] == list(Denial.model_fields)
+    assert [column[0] for column in cursor.description] == list(DENIAL_FIELDS)
     assert cursor.fetchall() == []
+
+
+def test_the_local_engines_query_is_the_current_translation() -> None:
+    # On failure: python -m recommender.sources.sql > recommender/sources/denials.duckdb.sql
+    assert DUCKDB_SQL.read_text(encoding="utf-8") == duckdb_translation()
+
+
+AGENTS = ("config.amazonaws.com", "console.amazonaws.com", None)
+
+
+def denied_call(number: int) -> tuple[object, ...]:
+    account = ("111111111111", "222222222222", "333333333333")[number % 3]
+    region = ("eu-west-1", "us-east-1")[number % 2]
+    principal = f"arn:aws:iam::{account}:role/r{number % 4}"
+    identity = {"arn": principal, "accountid": account, "sessioncontext": None}
+    day = 14 + number % 11  # some outside the window
+    time = f"2026-11-{day:02d}T{number % 24:02d}:00:00Z"
+    return (
+        identity, time, "s3.amazonaws.com", f"Get{number % 5}", region, AGENTS[number // 3 % 3],
+        "AccessDenied", "with an explicit deny in a service control policy", f"e{number}",
+        account, account, region, f"2026/11/{day:02d}",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {},
+        {"accounts": ("111111111111",), "regions": ("eu-west-1", "us-east-1")},
+        {"regions": ("us-east-1",), "exclude_user_agents": ()},
+        {"exclude_user_agents": ("Console.amazonaws.com ", "config.amazonaws.com")},
+        {"principals_per_group": 1, "event_ids_per_group": 2},
+    ],
+)
+def test_the_local_query_finds_what_the_translated_template_finds(scope) -> None:
+    connection = empty_table()
+    connection.executemany(
+        "INSERT INTO cloudtrail VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [denied_call(number) for number in range(300)],
+    )
+    spec = QuerySpec(start=SPEC.start, end=SPEC.end, **scope)
+    expected = connection.execute(*build_query(spec, dialect="duckdb", table="cloudtrail"))
+    rows = expected.fetchall()
+    assert rows
+    assert connection.execute(*local_query(spec)).fetchall() == rows

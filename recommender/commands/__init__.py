@@ -8,11 +8,14 @@ codes, the one-line errors, signals) is decided in `recommender/cli.py`.
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from recommender import __version__
-from recommender.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from recommender.config import Settings
 
 # name -> module of the same name holding a click command named like it (dashes -> underscores)
 COMMANDS = (
@@ -52,8 +55,12 @@ class AppContext:
         self._settings: Settings | None = None
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> "Settings":
         if self._settings is None:
+            # pydantic and the settings' models take a tenth of a second to load: only the
+            # commands that read a setting pay for them.
+            from recommender.config import load_settings
+
             self._settings = load_settings(self.settings_path)
         return self._settings
 

@@ -1,18 +1,21 @@
 """`scp-recommender classify`: explain every denial row against the SCPs in a folder."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
-from recommender.atomic import write_text
+from recommender.atomic import streamed_file
 from recommender.commands import AppContext
 from recommender.commands.options import denials_option, policies_option
-from recommender.pipeline import classify_denials
-from recommender.render.jsonout import render_json
+from recommender.pipeline import Classification
+from recommender.render.jsonout import write_json
 from recommender.render.markdown import RunContext, render_evidence
 from recommender.render.table import render_table
-from recommender.sources.files import read_denials
+from recommender.sources.files import iter_denials
 
 
 @click.command("classify")
@@ -52,20 +55,34 @@ def classify(
       scp-recommender classify --denials denials.jsonl --exit-code   # 1 if anything to do
     """
     settings = app.settings
-    denials = read_denials(denials_path)
-    classified = classify_denials(denials, policies or Path(settings.policies.dir), settings)
+    classification = Classification(policies or Path(settings.policies.dir), settings)
+    chunks = classification.chunks(iter_denials(denials_path))
     if fmt == "json":
-        report = render_json(classified.findings, classified.summary)
-    elif fmt == "markdown":
-        from recommender.propose import EditPlan
+        # Streamed: findings are written as their rows are classified.
+        with _report_file(output) as out:
+            write_json(chunks, classification.tally.summary, out)
+    else:
+        findings = [finding for chunk in chunks for finding in chunk]
+        if fmt == "markdown":
+            from recommender.propose import EditPlan
 
-        context = RunContext(redact=settings.redaction.principals)
-        report = render_evidence(classified.findings, EditPlan(), context)
-    else:
-        report = render_table(classified.findings, classified.summary)
-    if output is not None:
-        write_text(output, report)
-    else:
-        sys.stdout.write(report)
-    if exit_code and any(f.category.actionable and not f.declined for f in classified.findings):
+            context = RunContext(redact=settings.redaction.principals)
+            report = render_evidence(findings, EditPlan(), context)
+        else:
+            report = render_table(findings, classification.tally.summary())
+        with _report_file(output) as out:
+            out.write(report.encode())
+    if exit_code and classification.tally.to_do:
         sys.exit(1)
+
+
+@contextmanager
+def _report_file(output: Path | None) -> Iterator[BinaryIO]:
+    """Standard output, or the file, replaced only once the report is whole."""
+    if output is None:
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with streamed_file(output) as out:
+        yield out

@@ -10,7 +10,7 @@ from recommender.commands import AppContext
 from recommender.commands.options import denials_option, policies_option
 from recommender.pipeline import classify_denials, prepare_proposals, write_out_dir
 from recommender.render.markdown import RunContext
-from recommender.sources.files import read_denials
+from recommender.sources.files import iter_denials
 
 
 @click.command("propose")
@@ -46,7 +46,7 @@ def propose(
         raise click.UsageError("--write and --out-dir exclude each other")
     settings = app.settings
     classified = classify_denials(
-        read_denials(denials_path), policies or Path(settings.policies.dir), settings
+        iter_denials(denials_path), policies or Path(settings.policies.dir), settings
     )
     context = RunContext(
         redact=settings.redaction.principals, evidence_path=settings.github.evidence_path

@@ -18,9 +18,7 @@ from recommender.commands.query import (
     report_skipped,
     summary,
 )
-from recommender.draft import github_draft
 from recommender.errors import OutputError, RecommenderError
-from recommender.github import github_target_from_env, publish
 from recommender.pipeline import (
     classify_denials,
     prepare_proposals,
@@ -93,6 +91,10 @@ def run(
         policies_dir = policies or Path(settings.policies.dir)
         spec = build_spec(settings, start, end, accounts, regions)
         if not dry_run:
+            # PyGithub takes a quarter of a second to load: a dry run never does.
+            from recommender.draft import github_draft
+            from recommender.github import github_target_from_env, publish
+
             target = github_target_from_env(settings.github)
         source = make_source(settings, engine or settings.query.engine, logs, strict)
         denials = source.fetch(spec)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from recommender.models import Category, Finding
+from recommender.models import Category, Finding, replace_row
 from recommender.propose import EditPlan
 from recommender.render.summary import by_category
 
@@ -77,15 +77,14 @@ def _merged(group: list[Finding]) -> Finding:
     seen = [f.first_seen for f in group if f.first_seen]
     last = [f.last_seen for f in group if f.last_seen]
     regions = sorted({r for f in group for r in (f.region or "").split(", ") if r})
-    row = first.row.model_copy(
-        update={
-            "count": sum(f.count for f in group),
-            "principals": tuple(dict.fromkeys(p for f in group for p in f.principals)),
-            "event_ids": tuple(dict.fromkeys(e for f in group for e in f.event_ids)),
-            "first_seen": min(seen) if seen else None,
-            "last_seen": max(last) if last else None,
-            "region": ", ".join(regions) or None,
-        }
+    row = replace_row(
+        first.row,
+        count=sum(f.count for f in group),
+        principals=tuple(dict.fromkeys(p for f in group for p in f.principals)),
+        event_ids=tuple(dict.fromkeys(e for f in group for e in f.event_ids)),
+        first_seen=min(seen) if seen else None,
+        last_seen=max(last) if last else None,
+        region=", ".join(regions) or None,
     )
     accounts = tuple(sorted({account for f in group for account in f.accounts}))
     return replace(first, row=row, accounts=accounts)

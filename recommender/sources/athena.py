@@ -17,20 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import msgspec
 from botocore.exceptions import NoRegionError
 from pyathena import connect
 from pyathena.connection import Connection
 from pyathena.cursor import DictCursor
 from pyathena.error import Error as PyAthenaError
 from pyathena.model import AthenaQueryExecution
-from pydantic import ValidationError
 
 from recommender.config import AthenaSettings
 from recommender.errors import ConfigError, SourceError
-from recommender.models import Denial
+from recommender.models import DENIAL_FIELDS, Denial
 from recommender.orgs import active_accounts, enabled_regions
 from recommender.sources.base import QuerySpec, ScanStats
-from recommender.sources.sql import SQL_DIR, build_query
+from recommender.sources.markers import SQL_DIR
+from recommender.sources.sql import build_query
 from recommender.validation import REGION
 
 TABLE_SQL = SQL_DIR / "cloudtrail_table.sql"
@@ -224,11 +225,13 @@ def to_denial(row: dict[str, Any]) -> Denial:
     for column in LIST_COLUMNS:
         values[column] = _as_list(values.get(column))
     try:
-        return Denial.model_validate(values)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise SourceError(f"Athena result row: {where}: {first['msg']}") from None
+        return msgspec.convert(
+            {name: values.get(name) for name in DENIAL_FIELDS if name in values},
+            Denial,
+            strict=False,
+        )
+    except msgspec.ValidationError as error:
+        raise SourceError(f"Athena result row: {error}") from None
 
 
 class AthenaSource:

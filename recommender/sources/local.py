@@ -18,21 +18,23 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from recommender.errors import InputError, SourceError
 from recommender.models import Denial
 from recommender.sources.base import QuerySpec, ScanStats
 from recommender.sources.logfiles import LogFile, discover
+from recommender.sources.markers import local_query
 from recommender.sources.reader import ROW_COLUMNS, s3_client, scan_file
-from recommender.sources.sql import build_query
 
 # Below this, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 PROGRESS_MIN_BYTES = 16 * 1024 * 1024
-VIEW = "cloudtrail"
 # A file's location, the JSON Lines of its error rows, and why it is unreadable (or None).
 Result = tuple[str, bytes, str | None]
 
-# The Athena table's columns (sql/cloudtrail_table.sql) over the reader's flat rows.
+# The Athena table's columns (sql/cloudtrail_table.sql) over the reader's flat rows, named as
+# the query expects (markers.LOCAL_VIEW).
 CREATE_VIEW = """
 CREATE VIEW cloudtrail AS
 SELECT
@@ -123,13 +125,13 @@ class LocalSource:
         return total >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
 
 
-def _prepare_query(spec: QuerySpec) -> tuple[str, list[object]]:
+def _prepare_query(spec: QuerySpec) -> tuple[str, dict[str, object]]:
     import duckdb  # noqa: F401  (loaded here, off the critical path, for _run_query)
 
-    return build_query(spec, dialect="duckdb", table=VIEW)
+    return local_query(spec)
 
 
-def _run_query(rows_path: Path, text: str, parameters: list[object]) -> list[Denial]:
+def _run_query(rows_path: Path, text: str, parameters: dict[str, object]) -> list[Denial]:
     import duckdb
 
     connection = duckdb.connect()
@@ -145,7 +147,7 @@ def _run_query(rows_path: Path, text: str, parameters: list[object]) -> list[Den
         cursor = connection.execute(text, parameters)
         names = [column[0] for column in cursor.description or []]
         return [
-            Denial.model_validate(dict(zip(names, row, strict=True))) for row in cursor.fetchall()
+            msgspec.convert(dict(zip(names, row, strict=True)), Denial) for row in cursor.fetchall()
         ]
     except duckdb.Error as error:
         raise SourceError(f"local query failed: {error}") from None

@@ -6,9 +6,8 @@ already passed `recommender.validation`. Nothing is formatted into the text.
 """
 
 import re
-from datetime import date, timedelta
+import sys
 from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import sqlglot
@@ -16,19 +15,22 @@ from sqlglot import exp
 
 from recommender.errors import InputError
 from recommender.sources.base import QuerySpec
-from recommender.validation import account_id, region
-
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-DENIALS_SQL = SQL_DIR / "denials.sql"
+from recommender.sources.markers import (
+    DENIALS_SQL,
+    LIMIT_MARKERS,
+    LIST_MARKERS,
+    LOCAL_VIEW,
+    PARAMETER_MARKERS,
+    TABLE_MARKER,
+    limits,
+    list_values,
+    window_parameters,
+)
 
 Dialect = Literal["athena", "duckdb"]
 # sqlglot's names: Athena's DML is Trino.
 _SQLGLOT_DIALECT: dict[Dialect, str] = {"athena": "trino", "duckdb": "duckdb"}
 
-TABLE_MARKER = "cloudtrail_logs__"
-PARAMETER_MARKERS = ("start_day__", "end_day__", "start_time__", "end_time__")
-LIST_MARKERS = ("accounts__", "regions__", "excluded_agents__")
-LIMIT_MARKERS = ("principals_limit__", "event_ids_limit__")
 # Plain identifiers only (no quoting games): up to catalog.database.table.
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+){0,2}$")
 
@@ -41,40 +43,6 @@ def denials_template() -> exp.Expr:
     except FileNotFoundError:
         raise InputError(f"{DENIALS_SQL}: the denial query is missing") from None
     return sqlglot.parse_one(text, read="trino")
-
-
-def partition_day(day: date) -> str:
-    """The `timestamp` partition value of a day: `yyyy/MM/dd`."""
-    return day.strftime("%Y/%m/%d")
-
-
-def window_parameters(spec: QuerySpec) -> dict[str, str]:
-    """The bound values: partition days (one day past the end, see the SQL) and instants."""
-    return {
-        "start_day__": partition_day(spec.start),
-        "end_day__": partition_day(spec.end + timedelta(days=1)),
-        "start_time__": f"{spec.start.isoformat()}T00:00:00Z",
-        "end_time__": f"{spec.end.isoformat()}T00:00:00Z",
-    }
-
-
-def _list_values(spec: QuerySpec) -> dict[str, list[str]]:
-    return {
-        "accounts__": [account_id(value) for value in spec.accounts],
-        "regions__": [region(value) for value in spec.regions],
-        "excluded_agents__": [agent.strip().lower() for agent in spec.exclude_user_agents],
-    }
-
-
-def _limits(spec: QuerySpec) -> dict[str, int]:
-    limits = {
-        "principals_limit__": spec.principals_per_group,
-        "event_ids_limit__": spec.event_ids_per_group,
-    }
-    for name, value in limits.items():
-        if not isinstance(value, int) or value < 1:
-            raise InputError(f"{name.rstrip('_')}: {value!r} is not a positive whole number")
-    return limits
 
 
 def _marker(node: exp.Expr) -> str | None:
@@ -125,7 +93,46 @@ def build_query(spec: QuerySpec, *, dialect: Dialect, table: str) -> tuple[str, 
     for node in list(tree.find_all(exp.Table)):
         if node.name == TABLE_MARKER and not node.db:
             node.replace(_table(table, dialect))
-    _fill_lists(tree, _list_values(spec))
-    bound = _fill_scalars(tree, window_parameters(spec), _limits(spec))
+    _fill_lists(tree, list_values(spec))
+    bound = _fill_scalars(tree, window_parameters(spec), limits(spec))
     text = tree.sql(dialect=_SQLGLOT_DIALECT[dialect], pretty=True, comments=False)
     return text, bound
+
+
+def duckdb_translation() -> str:
+    """`sql/denials.sql` in DuckDB over the local engine's view, every marker a named parameter
+    (`$accounts`...): the text of `markers.DUCKDB_SQL`, which the local engine runs without
+    loading sqlglot. `python -m recommender.sources.sql` writes it; a test checks it is current.
+    """
+    tree = denials_template().copy()
+    for table in list(tree.find_all(exp.Table)):
+        if table.name == TABLE_MARKER and not table.db:
+            table.replace(exp.to_table(LOCAL_VIEW))
+    for predicate in list(tree.find_all(exp.In)):
+        members = predicate.expressions
+        name = _marker(members[0]) if len(members) == 1 else None
+        if name not in LIST_MARKERS:
+            continue
+        values = exp.cast(_parameter(name), "VARCHAR[]")
+        contains = exp.func("list_contains", values, predicate.this)
+        if isinstance(predicate.parent, exp.Not):
+            # An empty list excludes nothing: `NOT list_contains([], x)` holds.
+            predicate.parent.replace(exp.not_(contains))
+        else:
+            # An empty list means "no filter".
+            every = exp.EQ(this=exp.func("len", values), expression=exp.Literal.number(0))
+            predicate.replace(exp.paren(exp.or_(every, contains)))
+    for node in list(tree.walk(bfs=False)):
+        name = _marker(node)
+        if name in PARAMETER_MARKERS or name in LIMIT_MARKERS:
+            node.replace(_parameter(name))
+    header = "-- Generated from sql/denials.sql by `python -m recommender.sources.sql`.\n"
+    return header + tree.sql(dialect="duckdb", pretty=True, comments=False) + "\n"
+
+
+def _parameter(marker: str) -> exp.Placeholder:
+    return exp.Placeholder(this=marker.rstrip("_"))
+
+
+if __name__ == "__main__":
+    sys.stdout.write(duckdb_translation())
