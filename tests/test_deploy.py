@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 from hcl2 import SerializationOptions
 
-from recommender.cli import cli
+from recommender.commands import cli
 from recommender.config import Settings
 from recommender.deploy.__main__ import generated
 from recommender.deploy.__main__ import main as generate
