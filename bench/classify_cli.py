@@ -54,7 +54,7 @@ class Run:
 # What `classify` does before its first useful work (reading the policies and the rows): the
 # interpreter, the command's imports and the settings.
 UP_TO_THE_WORK = (
-    "from recommender.cli import AppContext; import recommender.commands.classify; "
+    "from recommender.commands import AppContext; import recommender.commands.classify; "
     "AppContext(None).settings"
 )
 
