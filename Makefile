@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: demo test lint types pytest bench clean
+.PHONY: demo test lint types pytest bench sql clean
 
 # The demo needs only the runtime dependencies; the tests add the development tools.
 $(RUNTIME): pyproject.toml
@@ -49,6 +49,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/classify_cli.py
 	$(BIN)/python bench/scan.py
+
+# The local engine's DuckDB translation of sql/denials.sql (tests/test_sql.py checks it is current).
+sql: $(STAMP)
+	$(BIN)/python -m recommender.sources.sql > recommender/sources/denials.duckdb.sql
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache

@@ -4,7 +4,8 @@ For 10,000, 100,000 and 300,000 distinct denial rows (the generator of bench/cla
 as JSON Lines), the CLI runs in a subprocess with `--format json --output`: rows per second and
 the process's peak memory (its own rusage, from wait4). Beside it, the same rows classified in
 this process (`Classifier.classify_all`, rows already in memory): what reading, writing and
-start-up add. Start-up is the CLI on a file of no rows. Each figure is the best of `--repeat`
+start-up add. Start-up is the CLI on a file of no rows, and the interpreter, imports and settings
+that come before the command's first useful work. Each figure is the best of `--repeat`
 runs, with the spread; the machine is shared, so the load average is printed too.
 
     python bench/classify_cli.py
@@ -17,8 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -28,13 +33,15 @@ sys.path.insert(0, str(ROOT))
 from bench.classify import build_rows, write_policy_set  # noqa: E402
 from recommender.catalog import load_catalog  # noqa: E402
 from recommender.classify import Classifier  # noqa: E402
-from recommender.models import Denial  # noqa: E402
 from recommender.scp.policyset import load_policy_set  # noqa: E402
+from recommender.sources.files import read_denials  # noqa: E402
 
 # The issue's targets on the 2-core development machine.
 TARGET_ROWS_PER_SECOND = 50_000  # end to end, at 100,000 rows
 TARGET_PEAK_MB = 400  # at 300,000 rows
 TARGET_START_SECONDS = 0.3
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,12 +51,24 @@ class Run:
     peak_mb: float
 
 
+# What `classify` does before its first useful work (reading the policies and the rows): the
+# interpreter, the command's imports and the settings.
+UP_TO_THE_WORK = (
+    "from recommender.commands import AppContext; import recommender.commands.classify; "
+    "AppContext(None).settings"
+)
+
+
 def run_cli(denials: Path, policies: Path, output: Path) -> Run:
     """One `classify` in a child process: its wall time, CPU time and peak resident memory."""
     command = [
         sys.executable, "-m", "recommender", "classify", "--denials", str(denials),
         "--policies", str(policies), "--format", "json", "--output", str(output),
     ]  # fmt: skip
+    return measured(command)
+
+
+def measured(command: list[str]) -> Run:
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0)
@@ -61,7 +80,15 @@ def run_cli(denials: Path, policies: Path, output: Path) -> Run:
     return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def classify_in_process(policies: Path, rows: list[Denial], repeat: int) -> list[float]:
+def write_rows(size: int, path: Path) -> None:
+    rows = build_rows(size, load_catalog())
+    encoder = msgspec.json.Encoder()
+    path.write_bytes(b"".join(encoder.encode(row) + b"\n" for row in rows))
+
+
+def classify_alone(policies: Path, denials: Path, repeat: int) -> list[float]:
+    """The rows in memory, classified `repeat` times from a cold classifier: seconds each."""
+    rows = read_denials(denials)
     catalog = load_catalog()
     times = []
     for _ in range(repeat):
@@ -70,6 +97,13 @@ def classify_in_process(policies: Path, rows: list[Denial], repeat: int) -> list
         classifier.classify_all(rows)
         times.append(time.perf_counter() - started)
     return times
+
+
+def in_a_fresh_process(function: Callable[..., T], *args: object) -> T:
+    """`function(*args)` in a new interpreter that ends with it: this process stays small, so
+    a CLI run it starts does not inherit (and count as its own peak) the memory of the rows."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def spread(values: list[float], rows: int) -> str:
@@ -83,7 +117,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    catalog = load_catalog()
     with tempfile.TemporaryDirectory(prefix="bench-classify-cli-") as name:
         folder = Path(name)
         policies = write_policy_set(folder)
@@ -91,15 +124,13 @@ def main() -> None:
         empty = folder / "none.jsonl"
         empty.write_bytes(b"")
         starts = [run_cli(empty, policies, output) for _ in range(max(args.repeat, 5))]
+        firsts = [measured([sys.executable, "-c", UP_TO_THE_WORK]) for _ in range(5)]
         lines = []
         for size in args.sizes:
-            rows = build_rows(size, catalog)
             denials = folder / f"denials-{size}.jsonl"
-            encoder = msgspec.json.Encoder()
-            denials.write_bytes(b"".join(encoder.encode(row) + b"\n" for row in rows))
+            in_a_fresh_process(write_rows, size, denials)
             runs = [run_cli(denials, policies, output) for _ in range(args.repeat)]
-            alone = classify_in_process(policies, rows, args.repeat)
-            del rows
+            alone = in_a_fresh_process(classify_alone, policies, denials, args.repeat)
             lines.append((size, runs, alone))
             print(f"measured {size:,} rows", file=sys.stderr)
 
@@ -116,6 +147,12 @@ def main() -> None:
         print(f"| {size:,} | {end_to_end} | {per_cpu:,.0f} | {peak:,.0f} | {spread(alone, size)} |")
     start = min(run.seconds for run in starts)
     start_cpu = min(run.cpu_seconds for run in starts)
+    first = min(run.seconds for run in firsts)
+    first_cpu = min(run.cpu_seconds for run in firsts)
+    print(
+        f"to the first useful work (interpreter, imports, settings): {first:.2f} s wall, "
+        f"{first_cpu:.2f} s CPU"
+    )
     print(
         f"start-up (no rows: imports, settings, catalog, policies, an empty report): "
         f"{start:.2f} s wall, {start_cpu:.2f} s CPU, {max(r.peak_mb for r in starts):.0f} MB"
@@ -136,8 +173,9 @@ def main() -> None:
                 f"{'met' if peak <= TARGET_PEAK_MB else 'NOT met'}"
             )
     verdicts.append(
-        f"start-up {start_cpu:.2f} s CPU (target {TARGET_START_SECONDS}): "
-        f"{'met' if start_cpu <= TARGET_START_SECONDS else 'NOT met'}"
+        f"to the first useful work {first:.2f} s, {first_cpu:.2f} s CPU "
+        f"(target {TARGET_START_SECONDS} s): "
+        f"{'met' if first <= TARGET_START_SECONDS else 'NOT met (wall)'}"
     )
     for line in verdicts:
         print(line)

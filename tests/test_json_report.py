@@ -114,3 +114,23 @@ def test_any_text_in_any_field_reads_as_json_dumps_wrote_it(
     summary = summary_of(items)
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     assert report(chunks, summary) == expected_text(items, summary)
+
+
+@given(st.lists(findings, max_size=8), st.integers(min_value=1, max_value=3))
+def test_the_summary_counts_the_findings_however_they_arrive(
+    drawn: list[Finding], size: int
+) -> None:
+    tally = Tally()
+    for start in range(0, len(drawn), size):
+        tally.add(drawn[start : start + size])
+    summary = tally.summary()
+    categories = list(dict.fromkeys(finding.category.value for finding in drawn))
+    per_category = {c: [f for f in drawn if f.category.value == c] for c in categories}
+    assert summary["findings"] == len(drawn)
+    assert summary["actionable"] == sum(f.category.actionable for f in drawn)
+    assert summary["findings_per_category"] == {c: len(f) for c, f in per_category.items()}
+    assert list(summary["findings_per_category"]) == categories
+    assert summary["calls_per_category"] == {
+        c: sum(f.count for f in found) for c, found in per_category.items()
+    }
+    assert tally.to_do == sum(f.category.actionable and f.declined is None for f in drawn)

@@ -114,7 +114,7 @@ def test_duckdb_text_runs_on_an_empty_table() -> None:
 
 
 def test_the_local_engines_query_is_the_current_translation() -> None:
-    # On failure: python -m recommender.sources.sql > recommender/sources/denials.duckdb.sql
+    # On failure: make sql
     assert DUCKDB_SQL.read_text(encoding="utf-8") == duckdb_translation()
 
 

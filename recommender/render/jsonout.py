@@ -59,39 +59,47 @@ def _verdict_parts(verdict: Verdict) -> tuple[bytes, bytes]:
     return b'"category": ' + head + _NEXT, middle
 
 
-def _row_parts(row: Denial, action: str, accounts: tuple[str, ...]) -> tuple[bytes, bytes]:
-    """The members from action to count, and from principals to the name of declined."""
-    call = b"".join(
-        (
-            b'"action": ',
-            _encode(action),
-            _NEXT + b'"event_source": ',
-            _encode(row.event_source),
-            _NEXT + b'"event_name": ',
-            _encode(row.event_name),
-            _NEXT + b'"region": ',
-            _encode(row.region),
-            _NEXT + b'"accounts": ',
-            _strings(accounts),
-            _NEXT + b'"count": ',
-            _encode(row.count),
-            _NEXT,
-        )
+# A row's members, from action to count and from principals to the name of declined.
+_CALL = _NEXT.join(
+    (
+        b'"action": %b',
+        b'"event_source": %b',
+        b'"event_name": %b',
+        b'"region": %b',
+        b'"accounts": %b',
+        b'"count": %b',
+        b"",
     )
-    rest = b"".join(
-        (
-            _NEXT + b'"principals": ',
-            _strings(row.principals),
-            _NEXT + b'"first_seen": ',
-            _encode(row.first_seen),
-            _NEXT + b'"last_seen": ',
-            _encode(row.last_seen),
-            _NEXT + b'"error_code": ',
-            _encode(row.error_code),
-            _NEXT + b'"event_ids": ',
-            _strings(row.event_ids),
-            _NEXT + b'"declined": ',
-        )
+)
+_REST = _NEXT.join(
+    (
+        b"",
+        b'"principals": %b',
+        b'"first_seen": %b',
+        b'"last_seen": %b',
+        b'"error_code": %b',
+        b'"event_ids": %b',
+        b'"declined": ',
+    )
+)
+
+
+def _row_parts(row: Denial, action: str, accounts: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """The row's members before the verdict's middle ones, and after them."""
+    call = _CALL % (
+        _encode(action),
+        _encode(row.event_source),
+        _encode(row.event_name),
+        _encode(row.region),
+        _strings(accounts),
+        _encode(row.count),
+    )
+    rest = _REST % (
+        _strings(row.principals),
+        _encode(row.first_seen),
+        _encode(row.last_seen),
+        _encode(row.error_code),
+        _strings(row.event_ids),
     )
     return call, rest
 

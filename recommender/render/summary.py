@@ -26,35 +26,38 @@ class Tally:
     def __init__(self) -> None:
         self.denial_rows = 0
         self.denied_calls = 0
-        self.findings = 0
-        self.actionable = 0
-        # actionable, and no reviewer declined the proposal: what `--exit-code` fails on
-        self.to_do = 0
-        self.findings_per_category: Counter[str] = Counter()
-        self.calls_per_category: Counter[str] = Counter()
+        # per category, in the order categories first appear
+        self._findings: Counter[Category] = Counter()
+        self._calls: Counter[Category] = Counter()
+        self._declined: Counter[Category] = Counter()
 
     def add_rows(self, rows: int, calls: int) -> None:
         self.denial_rows += rows
         self.denied_calls += calls
 
     def add(self, findings: Iterable[Finding]) -> None:
+        counts, calls, declined = self._findings, self._calls, self._declined
         for finding in findings:
-            category = finding.category
-            self.findings += 1
-            self.findings_per_category[category.value] += 1
-            self.calls_per_category[category.value] += finding.count
-            if category.actionable:
-                self.actionable += 1
-                self.to_do += finding.declined is None
+            category = finding.verdict.category
+            counts[category] += 1
+            calls[category] += finding.row.count
+            if finding.declined is not None:
+                declined[category] += 1
+
+    @property
+    def to_do(self) -> int:
+        """Actionable findings no reviewer declined: what `--exit-code` fails on."""
+        return sum(self._findings[c] - self._declined[c] for c in self._findings if c.actionable)
 
     def summary(self) -> dict[str, object]:
+        counts = self._findings
         return {
             "denial_rows": self.denial_rows,
             "denied_calls": self.denied_calls,
-            "findings": self.findings,
-            "actionable": self.actionable,
-            "findings_per_category": dict(self.findings_per_category),
-            "calls_per_category": dict(self.calls_per_category),
+            "findings": sum(counts.values()),
+            "actionable": sum(counts[category] for category in counts if category.actionable),
+            "findings_per_category": {category.value: n for category, n in counts.items()},
+            "calls_per_category": {category.value: n for category, n in self._calls.items()},
         }
 
 

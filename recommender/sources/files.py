@@ -109,38 +109,44 @@ def _problem(error: msgspec.ValidationError) -> str:
     return f"{name}{at[2]}: expected {EXPECTED.get(name, 'a text or nothing')}"
 
 
-def _checked(row: Denial, where: str) -> Denial:
+def _place(path: Path, place: int | str) -> str:
+    """`file:line`, or `file: item n` for an element of a JSON array (built only for errors)."""
+    return f"{path}:{place}" if isinstance(place, int) else f"{path}: {place}"
+
+
+def _checked(row: Denial, path: Path, place: int | str) -> Denial:
     account = row.account_id
     if account is not None and not (len(account) == 12 and account.isascii() and account.isdigit()):
-        raise InputError(f"{where}: account_id: expected {EXPECTED['account_id']}")
+        raise InputError(f"{_place(path, place)}: account_id: expected {EXPECTED['account_id']}")
     return row
 
 
-def _denial(row: Any, where: str, from_csv: bool = False) -> Denial:
+def _denial(row: Any, path: Path, place: int | str, from_csv: bool = False) -> Denial:
     if not isinstance(row, dict):
-        raise InputError(f"{where}: expected an object with the denial's fields")
+        raise InputError(f"{_place(path, place)}: expected an object with the denial's fields")
     try:
         denial = msgspec.convert(_normalise(row, from_csv), Denial, strict=False)
     except msgspec.ValidationError as error:
-        raise InputError(f"{where}: {_problem(error)}") from None
-    return _checked(denial, where)
+        raise InputError(f"{_place(path, place)}: {_problem(error)}") from None
+    return _checked(denial, path, place)
 
 
-def _from_json(text: bytes, where: str) -> Denial:
+def _from_json(text: bytes, path: Path, place: int | str) -> Denial:
     try:
-        return _checked(_ROW.decode(text), where)
+        return _checked(_ROW.decode(text), path, place)
     except msgspec.ValidationError as error:
         # Spelled otherwise, or wrong: the slow path maps the names and names the field.
         problem = error
     except (msgspec.DecodeError, RecursionError) as error:
-        raise InputError(f"{where}: expected a JSON object ({error})") from None
+        raise InputError(f"{_place(path, place)}: expected a JSON object ({error})") from None
     try:
         values = _ANY.decode(text)
     except RecursionError:
+        where = _place(path, place)
         raise InputError(f"{where}: expected a JSON object (nested too deep)") from None
     except msgspec.DecodeError:  # a number out of any range, say: the first message says where
-        raise InputError(f"{where}: {_problem(problem)}") from None
-    return _denial(values, where)
+        raise InputError(f"{_place(path, place)}: {_problem(problem)}") from None
+    return _denial(values, path, place)
 
 
 def _json_lines(path: Path, stream: BinaryIO) -> Iterator[Denial]:
@@ -149,7 +155,7 @@ def _json_lines(path: Path, stream: BinaryIO) -> Iterator[Denial]:
             line = line.removeprefix(BOM)
         if line.isspace() or not line:
             continue
-        yield _from_json(line, f"{path}:{number}")
+        yield _from_json(line, path, number)
 
 
 def _line_of(data: bytes, error: Exception) -> int:
@@ -168,7 +174,7 @@ def _json_array(path: Path, stream: BinaryIO) -> Iterator[Denial]:
         line = _line_of(data, error)
         raise InputError(f"{path}:{line}: expected a JSON array ({error})") from None
     for number, item in enumerate(items, start=1):
-        yield _from_json(bytes(item), f"{path}: item {number}")
+        yield _from_json(bytes(item), path, f"item {number}")
 
 
 def _text_lines(path: Path, stream: BinaryIO) -> Iterator[str]:
@@ -193,7 +199,7 @@ def _csv(path: Path, stream: BinaryIO) -> Iterator[Denial]:
                 )
         line = reader.line_num
         for row in reader:
-            yield _denial(row, f"{path}:{line + 1}", from_csv=True)
+            yield _denial(row, path, line + 1, from_csv=True)
             line = reader.line_num
     except csv.Error as error:
         raise InputError(f"{path}:{line + 1}: expected CSV ({error})") from None
