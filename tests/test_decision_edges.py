@@ -7,18 +7,14 @@ import pytest
 
 from recommender.models import Category, Denial, Finding, Verdict
 from recommender.propose import _covers, write_atomically
-from recommender.scp.conditions import Context, evaluate_condition, not3
+from recommender.scp.conditions import Context, not3
 from recommender.scp.evaluate import Call, Decision, arn_account, evaluate, match_statement
-from recommender.scp.model import Condition
 from recommender.scp.patterns import ActionMatcher
 from recommender.scp.policyset import load_policy_set
+from tests.test_scp_conditions import check
 from tests.test_scp_evaluate import ORG, policy, write_set
 
 ROLE = "arn:aws:iam::222222222222:role/team/Dev"
-
-
-def check(operator: str, key: str, values: list[str], context: Context) -> bool | None:
-    return evaluate_condition(Condition(operator, key, tuple(values)), context)
 
 
 @pytest.mark.parametrize(
