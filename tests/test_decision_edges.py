@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from recommender.atomic import write_files
 from recommender.models import Category, Denial, Finding, Verdict
-from recommender.propose import _covers, write_atomically
+from recommender.propose import _covers
 from recommender.scp.conditions import Context, not3
 from recommender.scp.evaluate import Call, Decision, arn_account, evaluate, match_statement
 from recommender.scp.patterns import ActionMatcher
@@ -188,7 +189,7 @@ def test_files_are_replaced_with_their_mode_bytes_and_line_ends(tmp_path: Path) 
     new = tmp_path / "new.json"
     texts = {kept: '{\r\n  "Sid": "Zürich"\r\n}\r\n', new: "{}\n"}
 
-    write_atomically(texts)
+    write_files(texts)
 
     assert kept.read_bytes() == texts[kept].encode("utf-8")
     assert (kept.stat().st_mode & 0o777, new.read_text(encoding="utf-8")) == (0o640, "{}\n")
