@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: demo test lint types pytest bench sql clean
+.PHONY: demo test lint types pytest bench sql mutate clean
 
 # The demo needs only the runtime dependencies; the tests add the development tools.
 $(RUNTIME): pyproject.toml
@@ -54,5 +54,11 @@ bench: $(STAMP)
 sql: $(STAMP)
 	$(BIN)/python -m recommender.sources.sql > recommender/sources/denials.duckdb.sql
 
+# Mutation testing of the modules that decide answers (docs/testing.md); not part of `make test`.
+mutate: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python tests/mutation_score.py
+
 clean:
-	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) out mutants .mypy_cache .pytest_cache .ruff_cache
