@@ -22,6 +22,12 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     # SIGTERM is handled as Ctrl-C is: the work in progress unwinds (temporary files and
     # staged outputs are removed, workers stopped) and the command says "interrupted".
+    if signum == signal.SIGTERM and os.getpid() != _COMMAND_PID:
+        # A forked worker inherits this handler; a pool stops its workers with SIGTERM, which
+        # must end them quietly, as it always has, not with a traceback of their own.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise KeyboardInterrupt
 
 
@@ -32,6 +38,7 @@ def _exit_at_once(signum: int, frame: FrameType | None) -> None:
 
 
 # The first thing the command does, before `main` imports click, pydantic and the rest.
+_COMMAND_PID = os.getpid()
 for _signal in STOP_SIGNALS:
     signal.signal(_signal, _raise_interrupt)
 

@@ -121,3 +121,29 @@ def test_a_signal_while_classify_shares_its_batch(
     os.killpg(process.pid, stop)
     assert_interrupted(process, tmp_path)
     assert not Path(f"/proc/{child}").exists(), "the forked child outlived the command"
+
+
+POOL_STOPS_ITS_WORKERS = """
+import multiprocessing
+import recommender.cli  # the command's signal handlers, as in every run
+
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    for _ in range(20):
+        list(pool.imap_unordered(abs, range(100)))
+for _ in range(20):
+    with multiprocessing.get_context("fork").Pool(2) as pool:  # leaving stops them: SIGTERM
+        list(pool.imap_unordered(abs, range(100)))
+"""
+
+
+def test_workers_that_a_pool_stops_end_quietly() -> None:
+    """The command's SIGTERM handler is inherited by forked workers; a pool ends its workers
+    with SIGTERM, and they must end as they did before: quietly, not with a traceback each."""
+    result = subprocess.run(
+        [sys.executable, "-c", POOL_STOPS_ITS_WORKERS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
