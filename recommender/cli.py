@@ -22,13 +22,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     # SIGTERM is handled as Ctrl-C is: the work in progress unwinds (temporary files and
     # staged outputs are removed, workers stopped) and the command says "interrupted".
-    if signum == signal.SIGTERM and os.getpid() != _COMMAND_PID:
-        # A forked worker inherits this handler; a pool stops its workers with SIGTERM, which
-        # must end them quietly, as it always has, not with a traceback of their own.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return
     raise KeyboardInterrupt
+
+
+def _default_termination() -> None:
+    # A forked process (a scan worker, the classifier's second process) is stopped with SIGTERM
+    # by its parent and must die of it at once, as before: a handler in Python would print a
+    # traceback, and could never run in a worker stuck in C (a lock copied by the fork).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _exit_at_once(signum: int, frame: FrameType | None) -> None:
@@ -38,9 +39,9 @@ def _exit_at_once(signum: int, frame: FrameType | None) -> None:
 
 
 # The first thing the command does, before `main` imports click, pydantic and the rest.
-_COMMAND_PID = os.getpid()
 for _signal in STOP_SIGNALS:
     signal.signal(_signal, _raise_interrupt)
+os.register_at_fork(after_in_child=_default_termination)
 
 
 def main(argv: list[str] | None = None) -> None:
