@@ -142,10 +142,15 @@ CASES = [
     Case(
         "denials-not-utf8",
         classify(),
-        "d.jsonl: cannot read",
+        "d.jsonl:1: expected a JSON object",
         files={"d.jsonl": b'{"event_source": "\xff"}\n'},
     ),
-    Case("denials-nested-too-deeply", classify(), "nested too deeply", files={"d.jsonl": DEEP}),
+    Case(
+        "denials-nested-too-deeply",
+        classify(),
+        "d.jsonl:1: expected a JSON array",
+        files={"d.jsonl": DEEP},
+    ),
     Case("denials-missing", classify(), "d.jsonl: no such file"),
     # Nothing read is not a clean week
     Case(
@@ -218,7 +223,7 @@ def test_bad_input_is_one_line_and_exit_2(
     case: Case, folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prepare(case, folder)
-    with pytest.raises(SystemExit) as done:
+    with pytest.raises(SystemExit, match=rf"^{case.code}$") as done:
         main(case.args)
     captured = capsys.readouterr()
     check(case, folder, int(done.value.code or 0), captured.out, captured.err)
@@ -268,7 +273,7 @@ def test_a_run_that_read_nothing_says_so_in_the_job_summary(
 ) -> None:
     case = BY_NAME["run-empty-log-folder"]
     prepare(case, folder)
-    with pytest.raises(SystemExit) as done:
+    with pytest.raises(SystemExit, match=rf"^{BAD_INPUT}$") as done:
         main([*case.args, "--summary", "summary.md"])
     assert done.value.code == BAD_INPUT
     summary = (folder / "summary.md").read_text(encoding="utf-8")
@@ -280,7 +285,7 @@ def test_allow_empty_accepts_a_window_with_nothing_read(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (folder / "s.toml").write_text("[query]\nallow_empty = true\n", encoding="utf-8")
-    with pytest.raises(SystemExit) as done:
+    with pytest.raises(SystemExit, match=r"^0$") as done:
         main(
             [
                 "--config",
@@ -320,7 +325,7 @@ def test_an_athena_query_that_scanned_nothing_is_not_a_clean_week(
 
     monkeypatch.setattr(athena, "AthenaSource", EmptyAthena)
     window = ["--start", DEMO_WINDOW[0], "--end", DEMO_WINDOW[1]]
-    with pytest.raises(SystemExit) as done:
+    with pytest.raises(SystemExit, match=rf"^{BAD_INPUT}$") as done:
         main(["query", "--engine", "athena", *window, "--output", "d.jsonl"])
     assert done.value.code == BAD_INPUT
     err = capsys.readouterr().err

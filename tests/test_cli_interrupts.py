@@ -16,6 +16,7 @@ import pytest
 from bench.classify import build_rows, write_policy_set
 from recommender.catalog import load_catalog
 from recommender.parallel import MIN_ROWS, worth_a_second_process
+from recommender.sources.files import write_denials
 
 INTERRUPTED = 130
 VENV_BIN = Path(sys.executable).parent
@@ -88,7 +89,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     assert worth_a_second_process(ROWS)
     rows = build_rows(ROWS, load_catalog())
     denials = folder / "denials.jsonl"
-    denials.write_text("".join(row.model_dump_json() + "\n" for row in rows), encoding="utf-8")
+    write_denials(rows, denials, "jsonl")
     return denials, write_policy_set(folder)
 
 
