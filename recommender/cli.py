@@ -25,6 +25,13 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _default_termination() -> None:
+    # A forked process (a scan worker, the classifier's second process) is stopped with SIGTERM
+    # by its parent and must die of it at once, as before: a handler in Python would print a
+    # traceback, and could never run in a worker stuck in C (a lock copied by the fork).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _exit_at_once(signum: int, frame: FrameType | None) -> None:
     # The outcome is decided and reported: nothing is left to unwind.
     os.write(2, b"interrupted\n")
@@ -34,6 +41,7 @@ def _exit_at_once(signum: int, frame: FrameType | None) -> None:
 # The first thing the command does, before `main` imports click, pydantic and the rest.
 for _signal in STOP_SIGNALS:
     signal.signal(_signal, _raise_interrupt)
+os.register_at_fork(after_in_child=_default_termination)
 
 
 def main(argv: list[str] | None = None) -> None:

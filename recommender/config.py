@@ -8,18 +8,47 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from recommender.errors import ConfigError
 from recommender.models import ACTIONABLE, Category
+from recommender.validation import ACCOUNT_ID, REGION
 
 DEFAULT_FILE = "scp-recommender.toml"
 
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _account_id(value: str) -> str:
+    text = value.strip()
+    if not ACCOUNT_ID.match(text):
+        raise ValueError(f"{value!r} is not an AWS account ID (expected 12 digits)")
+    return text
+
+
+def _region(value: str) -> str:
+    text = value.strip().lower()
+    if not REGION.match(text):
+        raise ValueError(f"{value!r} is not an AWS region name (expected e.g. eu-west-1)")
+    return text
+
+
+def _proposed(value: Category) -> Category:
+    if value not in ACTIONABLE:
+        expected = ", ".join(sorted(ACTIONABLE))
+        raise ValueError(
+            f"{value.value!r} is never proposed as an edit (expected some of: {expected})"
+        )
+    return value
+
+
+AccountId = Annotated[str, AfterValidator(_account_id)]
+Region = Annotated[str, AfterValidator(_region)]
+ProposedCategory = Annotated[Category, AfterValidator(_proposed)]
 
 
 class PolicySettings(Section):
@@ -30,12 +59,14 @@ class PolicySettings(Section):
 
 class QuerySettings(Section):
     engine: str = Field(default="local", pattern="^(athena|local)$")
-    accounts: list[str] = Field(default_factory=list)
-    regions: list[str] = Field(default_factory=list)
+    accounts: list[AccountId] = Field(default_factory=list)
+    regions: list[Region] = Field(default_factory=list)
     # Calls made on behalf of AWS Config are noise (as in the original query).
     exclude_user_agents: list[str] = Field(default_factory=lambda: ["config.amazonaws.com"])
     principals_per_group: int = Field(default=5, gt=0)
     event_ids_per_group: int = Field(default=5, gt=0)
+    # A window in which nothing was read is an error unless this says an empty week is fine.
+    allow_empty: bool = False
 
 
 class AthenaSettings(Section):
@@ -53,7 +84,7 @@ class AthenaSettings(Section):
 
 
 class ProposalSettings(Section):
-    categories: list[Category] = Field(default_factory=lambda: sorted(ACTIONABLE))
+    categories: list[ProposedCategory] = Field(default_factory=lambda: sorted(ACTIONABLE))
 
 
 class RedactionSettings(Section):
@@ -94,7 +125,8 @@ class Settings(Section):
 def _describe(error: ValidationError, source: str) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
-    return f"{source}: {where}: {first['msg']}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{source}: {where}: {message}"
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -103,11 +135,21 @@ def load_settings(path: Path | None = None) -> Settings:
     if path is None and not file.exists():
         return apply_environment(Settings())
     try:
-        data: dict[str, Any] = tomllib.loads(file.read_text(encoding="utf-8"))
+        raw = file.read_bytes()
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{file}: settings file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot read the settings: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{file}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); TOML is UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{file}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{file}: invalid TOML: nested too deeply") from None
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:

@@ -38,3 +38,7 @@ class PublishError(RecommenderError):
 
 class OutputError(InputError):
     """A file or folder a command writes cannot be written (missing folder, read-only, ...)."""
+
+
+class NothingReadError(InputError):
+    """The window held no CloudTrail to read: a wrong location must not pass for a clean week."""

@@ -2,6 +2,7 @@
 
 import csv
 import errno
+import importlib
 import json
 import tomllib
 from pathlib import Path
@@ -82,7 +83,8 @@ def test_an_unexpected_error_shows_its_traceback_only_when_asked(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from recommender.commands import classify
+    # the module the command group will import (another test may have imported it afresh)
+    classify = importlib.import_module("recommender.commands.classify")
 
     def broken(path: Path) -> None:
         raise ValueError("a bug")

@@ -239,3 +239,21 @@ def test_the_local_engine_without_logs_fails_with_one_line(trail, checkout, gith
         "error: --logs: required with --engine local (a folder, file or s3:// URL)\n"
     )
     assert github.requests == []
+
+
+def test_a_window_without_logs_fails_the_step_and_publishes_nothing(
+    trail, checkout, github, tmp_path
+):
+    """A wrong bucket or window must not pass for a clean week: the step fails and says why."""
+    env = runner_env(tmp_path, github)
+    inputs = {"start_date": "2020-01-06", "end_date": "2020-01-13"}
+    result = main_step(run_job(checkout, context(trail, github, **inputs), env))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "error: nothing read: no CloudTrail log file in 2020-01-06 to 2020-01-13"
+    )
+    assert github.requests == []
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.startswith("### scp-recommender failed\n\nnothing read: ")
+    assert not (checkout / "out").exists()

@@ -8,7 +8,7 @@ from recommender import validation
 from recommender.commands import AppContext
 from recommender.commands.options import source_options
 from recommender.config import Settings
-from recommender.errors import InputError
+from recommender.errors import InputError, NothingReadError
 from recommender.models import Denial
 from recommender.sources.base import DenialSource, QuerySpec, ScanStats
 from recommender.sources.files import FORMATS, Format, write_denials
@@ -53,17 +53,43 @@ def build_spec(
     regions: str | None,
 ) -> QuerySpec:
     first, last = validation.window(start, end)
-    account_values = validation.split_list(accounts) if accounts else settings.query.accounts
-    region_values = validation.split_list(regions) if regions else settings.query.regions
+    # the settings' lists were checked when the file was read, and are named there if wrong
+    account_ids = (
+        validation.account_ids(validation.split_list(accounts), "--accounts")
+        if accounts
+        else sorted(set(settings.query.accounts))
+    )
+    region_names = (
+        validation.regions(validation.split_list(regions), "--regions")
+        if regions
+        else sorted(set(settings.query.regions))
+    )
     return QuerySpec(
         start=first,
         end=last,
-        accounts=tuple(validation.account_ids(account_values, "--accounts")),
-        regions=tuple(validation.regions(region_values, "--regions")),
+        accounts=tuple(account_ids),
+        regions=tuple(region_names),
         exclude_user_agents=tuple(settings.query.exclude_user_agents),
         principals_per_group=settings.query.principals_per_group,
         event_ids_per_group=settings.query.event_ids_per_group,
     )
+
+
+def require_something_read(
+    denials: list[Denial], stats: ScanStats, spec: QuerySpec, settings: Settings, logs: str | None
+) -> None:
+    """A scan that read no CloudTrail at all stops the command (exit 2), unless the settings
+    accept an empty window: a wrong bucket, prefix or window must not look like a clean week."""
+    reason = None if denials else stats.nothing_read()
+    if reason is None:
+        return
+    where = f" under {logs}" if logs else ""
+    message = f"nothing read: {reason} in {spec.start} to {spec.end} (end excluded){where}"
+    if not settings.query.allow_empty:
+        raise NothingReadError(
+            f"{message}; check the location and the window, or set [query] allow_empty = true"
+        )
+    click.echo(f"note: {message}; accepted by [query] allow_empty", err=True)
 
 
 def make_source(settings: Settings, engine: str, logs: str | None, strict: bool) -> DenialSource:
@@ -130,6 +156,7 @@ def query(
     spec = build_spec(settings, start, end, accounts, regions)
     source = make_source(settings, engine or settings.query.engine, logs, strict)
     denials = source.fetch(spec)
-    write_denials(denials, output, output_format(fmt, output))
     report_skipped(source.stats)
     click.echo(summary(denials, source.stats), err=True)
+    require_something_read(denials, source.stats, spec, settings, logs)
+    write_denials(denials, output, output_format(fmt, output))

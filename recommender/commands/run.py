@@ -16,6 +16,7 @@ from recommender.commands.query import (
     build_spec,
     make_source,
     report_skipped,
+    require_something_read,
     summary,
 )
 from recommender.errors import OutputError, RecommenderError
@@ -100,6 +101,7 @@ def run(
         denials = source.fetch(spec)
         report_skipped(source.stats)
         click.echo(summary(denials, source.stats), err=True)
+        require_something_read(denials, source.stats, spec, settings, logs)
         classified = classify_denials(denials, policies_dir, settings)
         stats = source.stats
         context = RunContext(

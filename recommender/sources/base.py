@@ -37,6 +37,17 @@ class ScanStats:
     cost_usd: float = 0.0
     query_id: str | None = None
 
+    def nothing_read(self) -> str | None:
+        """Why the scan saw no CloudTrail at all (a wrong bucket, prefix or window), or None.
+        Zero denials from data that was read is a clean week; zero data read is not."""
+        if self.engine == "athena":
+            return None if self.bytes_scanned else "Athena scanned no data"
+        if self.files_read:
+            return None
+        if self.files_skipped:
+            return f"none of the {self.files_skipped} log files could be read"
+        return "no CloudTrail log file"
+
 
 class DenialSource(Protocol):
     """Runs `sql/denials.sql` for a spec; `stats` describes the last run."""
