@@ -50,8 +50,9 @@ def zcat_all_cores(files: list[Path], cores: int) -> float:
     return time.perf_counter() - started
 
 
-def local_query(tree: Path, start: str, end: str, output: Path) -> float:
-    command = [
+def query_command(tree: Path, start: str, end: str, output: Path) -> list[str]:
+    """`scp-recommender query --engine local` over `tree` for [start, end), into `output`."""
+    return [
         sys.executable,
         "-m",
         "recommender",
@@ -67,6 +68,10 @@ def local_query(tree: Path, start: str, end: str, output: Path) -> float:
         "--output",
         str(output),
     ]
+
+
+def local_query(tree: Path, start: str, end: str, output: Path) -> float:
+    command = query_command(tree, start, end, output)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
