@@ -36,6 +36,8 @@ class QuerySettings(Section):
     exclude_user_agents: list[str] = Field(default_factory=lambda: ["config.amazonaws.com"])
     principals_per_group: int = Field(default=5, gt=0)
     event_ids_per_group: int = Field(default=5, gt=0)
+    # Processes reading log files for the local engine; None: every core the process may use.
+    workers: int | None = Field(default=None, gt=0)
 
 
 class AthenaSettings(Section):

@@ -1,5 +1,5 @@
-"""Reading on every core: chunks balanced by size, a worker that dies loses only its file, and
-leaving a scan early leaves no worker behind."""
+"""Reading on every core (or as many as the settings allow): chunks balanced by size, a worker
+that dies loses only its file, and leaving a scan early leaves no worker behind."""
 
 import os
 import signal
@@ -7,10 +7,14 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.logtree import TreeSpec, write_tree
+from recommender.commands.query import make_source
+from recommender.config import load_settings
+from recommender.errors import ConfigError
 from recommender.sources import reader, scan
 from recommender.sources.base import QuerySpec
 from recommender.sources.local import LocalSource
@@ -79,3 +83,17 @@ def test_leaving_a_scan_early_kills_and_reaps_its_workers(tmp_path, monkeypatch)
 def test_the_tickets_fit_in_one_page() -> None:
     sizes = list(range(10_000))
     assert len(chunks_by_size(sizes, MAX_CHUNKS)) <= MAX_CHUNKS
+
+
+def test_the_workers_setting_limits_the_processes_and_defaults_to_every_usable_core(
+    tmp_path,
+) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[query]\nworkers = 3\n")
+    source = make_source(load_settings(settings), "local", str(tmp_path), strict=False)
+    assert isinstance(source, LocalSource) and source.workers == 3
+    default = make_source(load_settings(None), "local", str(tmp_path), strict=False)
+    assert isinstance(default, LocalSource) and default.workers == len(os.sched_getaffinity(0))
+    settings.write_text("[query]\nworkers = 0\n")
+    with pytest.raises(ConfigError, match=r"query\.workers"):
+        load_settings(settings)
