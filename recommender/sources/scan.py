@@ -81,7 +81,7 @@ class Scan:
         count = min(MAX_CHUNKS, len(files))
         self.chunks = chunks_by_size([file.size for file in files], count)
         forks = processes - 1 if hasattr(os, "fork") and len(self.chunks) > 1 else 0
-        forks = min(forks, len(self.chunks) - 1)
+        forks = max(0, min(forks, len(self.chunks) - 1))
         self.rows_paths = [folder / f"rows-{number}.jsonl" for number in range(forks + 1)]
         self._forks = forks
         self._tickets = -1
