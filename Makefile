@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: demo test lint types pytest bench sql mutate clean
+.PHONY: demo test lint types pytest fuzz bench sql mutate clean
 
 # The demo needs only the runtime dependencies; the tests add the development tools.
 $(RUNTIME): pyproject.toml
@@ -44,6 +44,11 @@ types: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Every target in tests/fuzz/ for an equal share of FUZZ_SECONDS (tests/fuzz/conftest.py).
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest tests/fuzz -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py

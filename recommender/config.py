@@ -67,6 +67,8 @@ class QuerySettings(Section):
     event_ids_per_group: int = Field(default=5, gt=0)
     # A window in which nothing was read is an error unless this says an empty week is fine.
     allow_empty: bool = False
+    # Processes reading log files for the local engine; None: every core the process may use.
+    workers: int | None = Field(default=None, gt=0)
 
 
 class AthenaSettings(Section):

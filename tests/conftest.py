@@ -1,13 +1,26 @@
 """Shared fixtures. Real records and policies come from ../shared/data, or where it is absent
 from the copies in tests/data (their sources and licences in tests/data/SOURCES.md). Tests that
 read a file only ../shared/data holds carry the `shared_data` marker and are skipped where that
-folder is absent: loudly, as a warning in the summary line, where `CI` is set."""
+folder is absent: loudly, as a warning in the summary line, where `CI` is set.
+
+Hypothesis budgets come from the profile named by `HYPOTHESIS_PROFILE` (the fuzz targets in
+tests/fuzz/ set none of their own): "ci" by default (`make test`: all the fuzz targets together
+well under a minute), "fuzz" for `make fuzz`, where tests/fuzz/conftest.py repeats each target
+in batches of this many examples for its share of the time. No deadline: the machine is shared.
+"""
 
 import os
 import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=100, deadline=None)
+settings.register_profile(
+    "fuzz", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -381,6 +381,13 @@ def test_progress_bar_counts_every_file(tmp_path, capsys) -> None:
     assert capsys.readouterr().out == ""
 
 
+def test_a_window_without_files_reads_nothing(tmp_path) -> None:
+    delivery(tmp_path, "2026/11/17", [record("2026-11-17T10:00:00Z")])
+    source = LocalSource(tmp_path, progress=False, workers=2)
+    assert source.fetch(QuerySpec(start=date(2026, 9, 1), end=date(2026, 9, 8))) == []
+    assert (source.stats.files_read, source.stats.files_skipped) == (0, 0)
+
+
 def test_missing_folder_is_an_input_error(tmp_path) -> None:
     with pytest.raises(InputError, match="no such folder"):
         run(tmp_path / "nowhere", date(2026, 11, 17), date(2026, 11, 18))

@@ -98,7 +98,7 @@ def make_source(settings: Settings, engine: str, logs: str | None, strict: bool)
             raise InputError("--logs: required with --engine local (a folder, file or s3:// URL)")
         from recommender.sources.local import LocalSource
 
-        return LocalSource(logs, strict=strict)
+        return LocalSource(logs, strict=strict, workers=settings.query.workers)
     if logs:
         raise InputError("--logs: only for --engine local (Athena reads its table)")
     from recommender.sources.athena import AthenaSource

@@ -2,19 +2,16 @@
 in S3.
 
 DuckDB is good at the SQL and poor at parsing CloudTrail JSON, so the work is split: the files a
-query needs are found by path (logfiles.py), read by worker processes that keep only the records
-with an error code (reader.py), streamed to a JSON Lines file of flat rows, and DuckDB runs the
-same query Athena runs over a view with the Athena table's columns. Only error records are kept,
-so memory does not grow with the data.
+query needs are found by path (logfiles.py), read on every core (scan.py) by a reader that keeps
+only the records with an error code (reader.py), streamed to JSON Lines files of flat rows, and
+DuckDB runs the same query Athena runs over a view with the Athena table's columns. Only error
+records are kept, so memory does not grow with the data.
 """
 
 import contextlib
-import multiprocessing
-import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +22,12 @@ from recommender.models import Denial
 from recommender.sources.base import QuerySpec, ScanStats
 from recommender.sources.logfiles import LogFile, discover
 from recommender.sources.markers import local_query
-from recommender.sources.reader import ROW_COLUMNS, s3_client, scan_file
+from recommender.sources.reader import ROW_COLUMNS, s3_client
+from recommender.sources.scan import Outcome, Scan, available_cores
 
 # Below this, starting worker processes costs more than it saves.
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 PROGRESS_MIN_BYTES = 16 * 1024 * 1024
-# A file's location, the JSON Lines of its error rows, and why it is unreadable (or None).
-Result = tuple[str, bytes, str | None]
 
 # The Athena table's columns (sql/cloudtrail_table.sql) over the reader's flat rows, named as
 # the query expects (markers.LOCAL_VIEW).
@@ -62,7 +58,8 @@ class LocalSource:
         self.strict = strict
         # None: a progress bar on long scans when stderr is a terminal.
         self.progress = progress
-        self.workers = workers or min(2, os.cpu_count() or 1)
+        # Processes that read files, this one included; None: every core it may run on.
+        self.workers = workers or available_cores()
         self.stats = ScanStats(engine="local")
 
     def files(self, spec: QuerySpec) -> list[LogFile]:
@@ -72,46 +69,32 @@ class LocalSource:
     def fetch(self, spec: QuerySpec) -> list[Denial]:
         self.stats = ScanStats(engine="local")
         files = self.files(spec)
-        with tempfile.TemporaryDirectory(prefix="scp-recommender-") as folder:
-            rows_path = Path(folder) / "rows.jsonl"
-            with contextlib.ExitStack() as stack:
-                results = self._results(files, stack)
-                # While the workers read, this process loads DuckDB and translates the query.
-                threads = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-                prepared = threads.submit(_prepare_query, spec)
-                self._collect(files, results, rows_path, stack)
-            return _run_query(rows_path, *prepared.result())
-
-    def _results(self, files: list[LogFile], stack: contextlib.ExitStack) -> Iterator[Result]:
         total = sum(file.size for file in files)
-        if self.workers < 2 or total < PARALLEL_MIN_BYTES or len(files) < 2 * self.workers:
-            return map(scan_file, files)
-        # Fork before any thread starts (progress bar, DuckDB loading): the workers inherit the
-        # loaded reader and nothing else is running while they are created.
-        pool = stack.enter_context(_worker_context().Pool(self.workers))
-        chunksize = max(1, min(64, len(files) // (self.workers * 8)))
-        return pool.imap_unordered(scan_file, files, chunksize=chunksize)
+        processes = self.workers if total >= PARALLEL_MIN_BYTES else 1
+        with tempfile.TemporaryDirectory(prefix="scp-recommender-") as folder:
+            with contextlib.ExitStack() as stack:
+                # Fork before any thread starts (the progress bar): the workers inherit the loaded
+                # reader and nothing else is running while they are created.
+                scan = stack.enter_context(Scan(files, Path(folder), processes))
+                self._collect(files, scan.outcomes(), stack)
+            # After the scan, not beside it: every core was reading, and a thread still loading
+            # DuckDB when an interrupt ends the process can abort it.
+            return _run_query(scan.rows_paths, *local_query(spec))
 
     def _collect(
-        self,
-        files: list[LogFile],
-        results: Iterator[Result],
-        rows_path: Path,
-        stack: contextlib.ExitStack,
+        self, files: list[LogFile], outcomes: Iterator[Outcome], stack: contextlib.ExitStack
     ) -> None:
-        """Writes the rows of every readable file; counts (or, strict, fails on) the others."""
-        sizes = {file.location: file.size for file in files}
-        total = sum(sizes.values())
+        """Counts the files read and (or, strict, fails on) the unreadable ones."""
+        total = sum(file.size for file in files)
         bar = stack.enter_context(_Progress(len(files), total, self._show_progress(total)))
-        with rows_path.open("wb") as rows:
-            for location, chunk, problem in results:
-                self.stats.bytes_read += sizes[location]
-                bar.advance(sizes[location])
-                if problem is not None:
-                    self._skip(location, problem)
-                    continue
+        for index, problem in outcomes:
+            file = files[index]
+            self.stats.bytes_read += file.size
+            bar.advance(file.size)
+            if problem is not None:
+                self._skip(file.location, problem)
+            else:
                 self.stats.files_read += 1
-                rows.write(chunk)
 
     def _skip(self, location: str, problem: str) -> None:
         if self.strict:
@@ -125,19 +108,13 @@ class LocalSource:
         return total >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
 
 
-def _prepare_query(spec: QuerySpec) -> tuple[str, dict[str, object]]:
-    import duckdb  # noqa: F401  (loaded here, off the critical path, for _run_query)
-
-    return local_query(spec)
-
-
-def _run_query(rows_path: Path, text: str, parameters: dict[str, object]) -> list[Denial]:
+def _run_query(rows_paths: list[Path], text: str, parameters: dict[str, object]) -> list[Denial]:
     import duckdb
 
     connection = duckdb.connect()
     try:
         rows = connection.read_json(
-            str(rows_path),
+            [str(path) for path in rows_paths],
             format="newline_delimited",
             columns=dict.fromkeys(ROW_COLUMNS, "VARCHAR"),
         )
@@ -153,12 +130,6 @@ def _run_query(rows_path: Path, text: str, parameters: dict[str, object]) -> lis
         raise SourceError(f"local query failed: {error}") from None
     finally:
         connection.close()
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    # fork is cheap and needs no re-import of the command's modules; spawn where it is missing.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
 
 
 class _Progress:
