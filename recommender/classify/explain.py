@@ -21,9 +21,9 @@ from functools import partial
 from typing import NamedTuple
 
 from recommender.catalog import Catalog
-from recommender.classify_new.decide import denies, is_exemption
-from recommender.classify_new.gaps import RANK, Gaps
-from recommender.classify_new.read import Reading
+from recommender.classify.decide import denies, is_exemption
+from recommender.classify.gaps import RANK, Gaps
+from recommender.classify.read import Reading
 from recommender.messages import PolicyType
 from recommender.models import Category, Proposal, StatementRef, Verdict
 from recommender.scp.evaluate import REQUESTED_REGION, Decision, LevelDecision, StatementMatch

@@ -6,6 +6,6 @@ Each row goes through four stages, one module each (see `classifier`):
     evaluator in recommender/scp/) -> explain (explain.py: category, cause, proposal; gaps.py)
 """
 
-from recommender.classify_new.classifier import Classifier
+from recommender.classify.classifier import Classifier
 
 __all__ = ["Classifier"]

@@ -5,7 +5,7 @@ evaluated and the others share its decision. Its levels are that first request's
 explains a decision names the row's own account level, not theirs.
 """
 
-from recommender.classify_new.request import Request, Signer
+from recommender.classify.request import Request, Signer
 from recommender.scp.evaluate import (
     PRINCIPAL_ACCOUNT,
     PRINCIPAL_ARN,

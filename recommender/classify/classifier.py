@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from recommender.catalog import Catalog
-from recommender.classify_new.decide import Decider
-from recommender.classify_new.explain import (
+from recommender.classify.decide import Decider
+from recommender.classify.explain import (
     ACCOUNT,
     NAMED_SCP,
     REGION,
@@ -28,8 +28,8 @@ from recommender.classify_new.explain import (
     not_scp_reason,
     verdict,
 )
-from recommender.classify_new.read import Reader, Reading
-from recommender.classify_new.request import Request
+from recommender.classify.read import Reader, Reading
+from recommender.classify.request import Request
 from recommender.messages import PolicyType
 from recommender.models import Category, Denial, Finding, Verdict
 from recommender.scp.policyset import Level, PolicySet
