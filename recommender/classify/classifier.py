@@ -57,6 +57,7 @@ class Classifier:
         self.catalog = catalog
         self._reader = Reader(catalog)
         self._decider = Decider(policy_set)
+        self._signer = self._decider.signer
         self._explainer = Explainer(catalog)
         self._management = policy_set.management_account
         self._representatives = representative_accounts(policy_set)
@@ -79,8 +80,7 @@ class Classifier:
         if not_scp is not None:
             key: Key = (not_scp, region is None, account is None)
         else:
-            signer = self._decider.signer
-            signature = signer.signature(action, signer.context(region, account, reading.principal))
+            signature = self._signer.signature(action, region, account, reading.principal)
             key = (action, signature, region is None, account is None)
         answer = self._memo.get(key)
         if answer is None:

@@ -34,7 +34,7 @@ class Decider:
     def decide(self, request: Request, signature: int | None = None) -> Decision:
         """The decision for the request, whose signature may be known already."""
         if signature is None:
-            signature = self.signer.signature(request.action, request.context_of(self.signer))
+            signature = self.signer.signature(*request)
         decision = self._decisions.get(signature)
         if decision is None:
             decision = self._decisions[signature] = evaluate(self.policy_set, request.call())

@@ -154,7 +154,7 @@ class Explainer:
         builds: list[Build] = []
         unknown_keys: set[str] = set()
         for decision in decisions:
-            builds += [partial(self._explicit, match) for match in denies(decision)]
+            builds += [self._explicit(match) for match in denies(decision)]
             builds += [partial(self._implicit, level) for level in decision.levels_without_allow]
             unknown_keys.update(decision.unknown_keys)
         skipped += tuple(note for note in decisions[0].notes if note not in skipped)
@@ -195,34 +195,30 @@ class Explainer:
             return f"{dated} has no service prefix {prefix}"
         return f"{dated} has no action {name} in {prefix}"
 
-    def _explicit(self, match: StatementMatch, facts: Facts) -> Cause:
+    def _explicit(self, match: StatementMatch) -> Build:
+        """How to build the cause of a Deny that matched: its kind is the statement's."""
         statement = match.statement
-        action = facts.action
-        refs = (_ref(match, facts),)
         region_condition = _region_guard_condition(match)
         if region_condition is not None and _only_exemptions(statement, region_condition):
-            return self._region_guard(match, region_condition, facts, refs)
+            return partial(self._region_guard, match, region_condition)
         if statement.not_actions is not None and _only_exemptions(statement):
-            gap = self.gaps.gap(statement.not_actions, action)
-            reason = (
-                f"{statement.policy} {statement.label} denies every action but those in its "
-                f"NotAction, and {gap.why}"
-            )
-            proposal = _proposal(statement, "NotAction", gap.add)
-            return Cause(gap.category, reason, statement, proposal, refs)
-        reason = f"{statement.policy} {statement.label} deliberately denies {action}"
-        if match.match == "maybe":
-            reason += f" (it may apply: {match.why_maybe()})"
-        return Cause(Category.GUARDRAIL, reason, statement, None, refs)
+            return partial(self._deny_all_but, match)
+        return partial(_guardrail, match)
 
-    def _region_guard(
-        self,
-        match: StatementMatch,
-        condition: Condition,
-        facts: Facts,
-        refs: tuple[StatementRef, ...],
-    ) -> Cause:
+    def _deny_all_but(self, match: StatementMatch, facts: Facts) -> Cause:
         statement = match.statement
+        assert statement.not_actions is not None  # a Deny + NotAction
+        gap = self.gaps.gap(statement.not_actions, facts.action)
+        reason = (
+            f"{statement.policy} {statement.label} denies every action but those in its "
+            f"NotAction, and {gap.why}"
+        )
+        proposal = _proposal(statement, "NotAction", gap.add)
+        return Cause(gap.category, reason, statement, proposal, (_ref(match, facts),))
+
+    def _region_guard(self, match: StatementMatch, condition: Condition, facts: Facts) -> Cause:
+        statement = match.statement
+        refs = (_ref(match, facts),)
         where = f"{statement.policy} {statement.label}"
         action = facts.action
         region = facts.region
@@ -286,6 +282,14 @@ def _as_unknown_action(unknown: str, build: Build, facts: Facts) -> Cause:
 
 # a cause, how it was built, and what of the row it read
 Built = tuple[Cause, "Build", frozenset[str]]
+
+
+def _guardrail(match: StatementMatch, facts: Facts) -> Cause:
+    statement = match.statement
+    reason = f"{statement.policy} {statement.label} deliberately denies {facts.action}"
+    if match.match == "maybe":
+        reason += f" (it may apply: {match.why_maybe()})"
+    return Cause(Category.GUARDRAIL, reason, statement, None, (_ref(match, facts),))
 
 
 def _allowed(decision: Decision, facts: Facts) -> Cause:

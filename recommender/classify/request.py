@@ -35,9 +35,6 @@ class Request(NamedTuple):
     def call(self) -> Call:
         return Call(self.action, self.region, self.account, self.principal)
 
-    def context_of(self, signer: "Signer") -> "Context":
-        return signer.context(self.region, self.account, self.principal)
-
 
 class Signer:
     """Signatures of requests against one policy set."""
@@ -67,7 +64,19 @@ class Signer:
         # number 0: the outcomes of no conditions (the both part of a policy set without any)
         self._number(((),))
 
-    def context(self, region: str | None, account: str | None, principal: str | None) -> Context:
+    def signature(
+        self, action: str, region: str | None, account: str | None, principal: str | None
+    ) -> int:
+        """What decides a request, as a number: equal numbers, equal decisions. It stands for
+        the action's signature in the policy set, the chain and the tests of the statements
+        that can match the action (see the module)."""
+        context = self._context(region, account, principal)
+        found = self._signatures.get((action, context))
+        if found is None:
+            found = self._signatures[(action, context)] = self._signature(action, context)
+        return found
+
+    def _context(self, region: str | None, account: str | None, principal: str | None) -> Context:
         """The request's context as the conditions see it: three small numbers."""
         region_part = self._by_region.get(region)
         if region_part is None:
@@ -89,25 +98,18 @@ class Signer:
             both_part = found
         return region_part, caller_part, both_part
 
-    def signature(self, action: str, context: Context) -> int:
-        """What decides a request of the action in the context, as a number: equal numbers,
-        equal decisions. It stands for the action's signature in the policy set, the chain
-        and the tests of the statements that can match the action; a statement that some
-        condition rules out counts as absent, whatever its other conditions say."""
-        found = self._signatures.get((action, context))
-        if found is None:
-            parts = [self._values[number][0] for number in context]
-            chain = self._values[context[1]][1]
-            tests: list[object] = []
-            for statements in self.policy_set.statements_matching(action).values():
-                for statement in statements:
-                    read = tuple(
-                        self._outcome(condition, parts) for condition in statement.conditions
-                    )
-                    tests.append(False if False in read else read)
-            signature = (self.policy_set.action_signature(action), chain, tuple(tests))
-            found = self._signatures[(action, context)] = self._number(signature)
-        return found
+    def _signature(self, action: str, context: Context) -> int:
+        # a statement that some condition rules out counts as absent, whatever its other
+        # conditions say
+        parts = [self._values[number][0] for number in context]
+        chain = self._values[context[1]][1]
+        tests: list[object] = []
+        for statements in self.policy_set.statements_matching(action).values():
+            for statement in statements:
+                read = tuple(self._outcome(condition, parts) for condition in statement.conditions)
+                tests.append(False if False in read else read)
+        signature = (self.policy_set.action_signature(action), chain, tuple(tests))
+        return self._number(signature)
 
     def _outcome(self, condition: Condition, parts: list[object]) -> Outcome:
         place = self._place.get(id(condition))
