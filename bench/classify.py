@@ -10,14 +10,11 @@ every account plus the management account and one organization.json does not lis
 (a break-glass role and a service-linked one among them); messages in the real forms (SCP
 explicit, implicit, EC2 encoded, 2026 with the policy ARN, identity-based, bare "Access
 Denied"). Rows are built before the clock starts; only classification is timed, in wall time
-and in CPU time (the machine is shared: the load average is printed). A batch this large is
-shared with a forked second process where the machine allows (`recommender.parallel`);
-`--one-core` keeps it in one.
+and in CPU time (the machine is shared: the load average is printed).
 
     python bench/classify.py                # 100,000 rows
     python bench/classify.py --spread uniform --per-prefix 15   # the hardest case
     python bench/classify.py --rows 20000 --profile
-    python bench/classify.py --one-core
 """
 
 import argparse
@@ -39,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 from recommender.catalog import Catalog, load_catalog  # noqa: E402
 from recommender.classify import Classifier  # noqa: E402
 from recommender.models import Denial, Finding  # noqa: E402
-from recommender.parallel import worth_a_second_process  # noqa: E402
 from recommender.scp.policyset import load_policy_set  # noqa: E402
 from tests import scenarios as sc  # noqa: E402
 
@@ -238,30 +234,22 @@ def build_rows(
     return rows
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and of its children that have ended (the batch's second
-    process, where it has one)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
 def classify_once(
     policies: Path,
     catalog: Catalog,
     rows: list[Denial],
     profiler: cProfile.Profile | None,
-    two_cores: bool,
 ) -> tuple[list[Finding], float, float]:
     """A fresh policy set and classifier (nothing cached), then the timed batch:
-    (findings, wall seconds, CPU seconds of this process and its child)."""
+    (findings, wall seconds, CPU seconds)."""
     classifier = Classifier(load_policy_set(policies), catalog)
-    started, cpu_started = time.perf_counter(), cpu_seconds()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
-    findings = classifier.classify_all(rows, two_cores=two_cores)
+    findings = classifier.classify_all(rows)
     if profiler is not None:
         profiler.disable()
-    return findings, time.perf_counter() - started, cpu_seconds() - cpu_started
+    return findings, time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def main() -> None:
@@ -271,9 +259,6 @@ def main() -> None:
     parser.add_argument("--per-prefix", type=int, default=3, help="actions of each IAM prefix")
     parser.add_argument("--repeat", type=int, default=3, help="runs, each from a cold cache")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile")
-    parser.add_argument(
-        "--one-core", action="store_true", help="classify in this process only (no forked child)"
-    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -292,11 +277,9 @@ def main() -> None:
         print(f"rows: {len(rows):,} distinct ({args.spread}, {actions:,} actions)")
         # CPU time: on a shared machine, wall time lands on whatever ran when the CPU was taken
         profiler = cProfile.Profile(time.process_time) if args.profile else None
-        two_cores = not (args.one_core or profiler) and worth_a_second_process(len(rows))
-        print(f"processes: {2 if two_cores else 1} ({os.cpu_count()} cores)")
         runs = []
         for _ in range(1 if profiler else args.repeat):
-            findings, elapsed, cpu = classify_once(policies, catalog, rows, profiler, two_cores)
+            findings, elapsed, cpu = classify_once(policies, catalog, rows, profiler)
             runs.append((elapsed, cpu))
             print(
                 f"classified in {elapsed:.2f} s: {len(rows) / elapsed:,.0f} rows/s "
@@ -307,8 +290,12 @@ def main() -> None:
     categories = Counter(finding.category.value for finding in findings)
     print(f"findings: {len(findings):,}: ", end="")
     print(", ".join(f"{name} {n:,}" for name, n in categories.most_common()))
-    best = min(elapsed for elapsed, _ in runs)
-    print(f"best of {len(runs)}: {len(rows) / best:,.0f} rows/s")
+    best, worst = min(runs), max(runs)
+    print(
+        f"best of {len(runs)}: {len(rows) / best[0]:,.0f} rows/s "
+        f"(worst {len(rows) / worst[0]:,.0f}; CPU {min(cpu for _, cpu in runs):.2f}-"
+        f"{max(cpu for _, cpu in runs):.2f} s)"
+    )
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 

@@ -18,6 +18,8 @@ class Category(StrEnum):
     NEW_REGION = "new-region"
     GLOBAL_SERVICE = "global-service"
     UNKNOWN = "unknown"
+    # the action or its prefix is not in the IAM catalog: newer than the catalog, or forged
+    UNKNOWN_ACTION = "unknown-action"
     GUARDRAIL = "guardrail"
     ALREADY_ALLOWED = "already-allowed"
     NOT_SCP = "not-scp"

@@ -624,6 +624,11 @@ def organization_scenario() -> Scenario:
             scp_denial("bedrock:InvokeModel", None, DEV),
             (_e(C.NEW_SERVICE, *WL, "Action", "bedrock:*"),),
         ),
+        Case(
+            "unknown-action: a prefix the catalog lacks (a bidi override), its edit kept",
+            scp_denial("evi\u202el:DeleteTrail", "eu-west-1", PROD),
+            (_e(C.UNKNOWN_ACTION, *WL, "Action", "evi\u202el:*"),),
+        ),
     )
     return Scenario("organization", files, cases, org)
 

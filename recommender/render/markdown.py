@@ -27,6 +27,7 @@ ACTIONABLE_TITLES = {
 }
 SETTLED_TITLES = {
     Category.UNKNOWN: "Denied by an SCP, cause undetermined",
+    Category.UNKNOWN_ACTION: "Actions the IAM catalog does not know (newer, or forged)",
     Category.GUARDRAIL: "Guardrail hits (deliberate denies, never weakened)",
     Category.ALREADY_ALLOWED: "Already allowed by policies/",
     Category.NOT_SCP: "Not caused by an SCP",
