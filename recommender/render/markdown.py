@@ -99,10 +99,8 @@ def _count(number: int, noun: str) -> str:
 def _seen(finding: Finding) -> str:
     first = (finding.first_seen or "")[:10]
     last = (finding.last_seen or "")[:10]
-    if not first and not last:
-        return ""
-    if first == last:
-        return markdown_code(first)
+    if not first or not last or first == last:
+        return markdown_code(first or last)
     return f"{markdown_code(first)} to {markdown_code(last)}"
 
 
