@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from recommender.models import Category, Finding, replace_row
-from recommender.propose import EditPlan
+from recommender.propose import EditPlan, NotProposed
 from recommender.render.escape import markdown_code
 from recommender.render.summary import by_category
 
@@ -164,13 +164,11 @@ def evidence_rows(findings: Sequence[Finding], context: RunContext, plan: EditPl
     return rows
 
 
-def not_proposed_rows(plan: EditPlan) -> list[str]:
+def not_proposed_rows(refusals: Sequence[NotProposed]) -> list[str]:
     """The proposals the last gate refused: the value, where it would have gone, and why."""
-    if not plan.not_proposed:
-        return []
     code = markdown_code
     rows = ["| value | category | would go to | why not |", "|---|---|---|---|"]
-    for refused in plan.not_proposed:
+    for refused in refusals:
         proposal = refused.proposal
         where = f"{code(proposal.policy)} {code(proposal.statement)} {code(proposal.element)}"
         rows.append(
@@ -184,13 +182,15 @@ def _table(
     findings: Sequence[Finding], context: RunContext, plan: EditPlan, max_rows: int | None
 ) -> list[str]:
     shown = findings if max_rows is None else findings[:max_rows]
-    lines = evidence_rows(shown, context, plan)
-    hidden = len(findings) - len(shown)
-    if hidden > 0:
-        where = f" in {markdown_code(context.evidence_path)}" if context.evidence_path else ""
-        lines.append("")
-        lines.append(f"*{hidden} more rows{where}.*")
-    return lines
+    return evidence_rows(shown, context, plan) + _more(len(findings) - len(shown), context)
+
+
+def _more(hidden: int, context: RunContext) -> list[str]:
+    """The note under a cut table that says how many rows it left out, and where they are."""
+    if hidden <= 0:
+        return []
+    where = f" in {markdown_code(context.evidence_path)}" if context.evidence_path else ""
+    return ["", f"*{hidden} more rows{where}.*"]
 
 
 def summary_line(findings: Sequence[Finding], context: RunContext) -> str:
@@ -316,9 +316,11 @@ def _render(
             for c in plan.blocked
         ]
         lines.append("")
-    refused = not_proposed_rows(plan)
-    if refused:
-        lines += ["### Not proposed (not IAM syntax, or not in the catalog)", "", *refused, ""]
+    refusals = plan.not_proposed
+    if refusals:
+        shown = refusals if max_rows is None else refusals[:max_rows]
+        lines += ["### Not proposed (not IAM syntax, or not in the catalog)", ""]
+        lines += [*not_proposed_rows(shown), *_more(len(refusals) - len(shown), context), ""]
     if not proposed and not plan.changes:
         lines += ["Nothing to propose: every denial is settled or declined.", ""]
     for category, title in SETTLED_TITLES.items():
