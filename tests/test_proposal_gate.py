@@ -12,6 +12,7 @@ from recommender.catalog import load_catalog
 from recommender.config import Settings
 from recommender.models import Category, Denial, Finding, Proposal, Verdict
 from recommender.propose import ACTION_SYNTAX, REGION_SYNTAX, plan_edits, refusal
+from recommender.render.markdown import RunContext, render_body
 from recommender.scp.policyset import load_policy_set
 from tests.test_propose import copy_policies
 
@@ -138,10 +139,16 @@ def test_unknown_action_is_planned_only_when_the_settings_allow_it(policies):
     assert plan_edits(found, policy_set, settings()).changes == []
     assert plan_edits(found, policy_set, settings()).not_proposed == []
 
+    body = render_body(found, plan_edits(found, policy_set, settings()), RunContext())
+    assert "No change proposed." in body and "add `newsvc:*`" not in body
+
     plan = plan_edits(found, policy_set, settings(allow_unknown=True))
     (change,) = plan.changes
     assert "newsvc:*" in json.loads(change.after)["Statement"][0]["Action"]
     assert [step.category for step in plan.steps] == [Category.UNKNOWN_ACTION]
+    body = render_body(found, plan, RunContext())
+    assert "Proposes 1 unknown-action, changing 1 policy file." in body
+    assert "add `newsvc:*` to `workloads-allow.json`" in body
 
     forged = [finding(Category.UNKNOWN_ACTION, proposal_for(ALLOW_LIST, "new\u202esvc:*"))]
     plan = plan_edits(forged, policy_set, settings(allow_unknown=True))

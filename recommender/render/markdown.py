@@ -362,6 +362,9 @@ def _headline(groups: dict[Category, list[Finding]], plan: EditPlan) -> str:
         for category, items in groups.items()
         if category.actionable
     }
+    # unknown actions count where the settings let them be proposed
+    unknown = [f for f in groups.get(Category.UNKNOWN_ACTION, []) if f.proposal in plan.planned]
+    proposed[Category.UNKNOWN_ACTION] = [f for f in unknown if not f.declined]
     counts = [f"{len(items)} {category.value}" for category, items in proposed.items() if items]
     files = len(plan.written)
     if not counts:
