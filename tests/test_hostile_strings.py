@@ -62,6 +62,8 @@ HOSTILE = [
     "@octocat",
     "#123",
     "[x](javascript:alert(1))",
+    " ::error::x",
+    "::add-mask::",
     "**",
     "_",
     " ",
@@ -220,6 +222,8 @@ def test_the_terminal_table_keeps_one_line_per_finding_and_no_control_character(
     # them, so no value can start a line that passes for one
     finding_lines = [line for line in report.splitlines() if re.match(r"  [ \d]{5}\d+  ", line)]
     assert len(finding_lines) == len(findings)
+    # no line passes for a GitHub Actions workflow command
+    assert not [line for line in report.splitlines() if line.lstrip().startswith("::")]
 
 
 @given(strings)
@@ -238,7 +242,22 @@ def test_a_code_span_shows_the_value_exactly(value):
         assert [c.type for c in paragraph.children or []] == ["text", "code_inline", "text"]
 
 
+def test_no_wrapped_line_of_a_long_word_passes_for_a_workflow_command(policy_set):
+    for length in range(60, 90):
+        row = Denial(
+            event_source="bedrock.amazonaws.com",
+            event_name="x" * length + "::error::x",
+            count=1,
+            region="eu-west-1",
+            account_id="222222222222",
+        )
+        report = render_table(classified(policy_set, [row]), summarize([], 1, 1))
+        assert "::error::x" in report  # the reason quotes the action
+        assert not [line for line in report.splitlines() if line.lstrip().startswith("::")]
+
+
 def test_hidden_characters_are_shown_as_escapes():
     assert terminal_text("evi\u202el\x00\n\\u202e") == "evi\\u202el\\u0000\\n\\\\u202e"
+    assert terminal_text("::error::x arn:aws:iam::1") == "\\u003a:error::x arn:aws:iam::1"
     assert markdown_code("a|`b`") == "`` a\\|`b` ``"
     assert markdown_code("\U000e0041") == "`\\U000e0041`"

@@ -35,6 +35,9 @@ _IGNORABLE = (
 )
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _BACKTICKS = re.compile(r"`+")
+# GitHub Actions reads a log line that starts with `::` (after its leading spaces) as a workflow
+# command (`::error::`, `::add-mask::`, `::stop-commands::`); a wrapped line starts with a word.
+_WORKFLOW_COMMAND = re.compile(r"(?<!\S)::")
 
 
 @lru_cache(maxsize=4096)
@@ -64,12 +67,14 @@ def visible(text: str) -> str:
 
 
 def terminal_text(text: str) -> str:
-    """A value for the terminal: `visible` is all it takes. Plain text on a terminal has no
-    markup, so `|`, backticks and HTML are harmless there; what a terminal acts on is control
-    characters (ESC sequences move the cursor, rewrite lines, set the window title) and what
-    bidi and zero-width characters hide, which `visible` escapes. The table's columns are fixed
-    widths, not separators: no character in a value can shift them, and no newline survives."""
-    return visible(text)
+    """A value for the terminal (and the job log, where the workflow prints it). Plain text on a
+    terminal has no markup, so `|`, backticks and HTML are harmless there; what a terminal acts
+    on is control characters (ESC sequences move the cursor, rewrite lines, set the window
+    title) and what bidi and zero-width characters hide, which `visible` escapes. The table's
+    columns are fixed widths, not separators: no character in a value can shift them, and no
+    newline survives. The job log's one markup, a line that starts with `::`, is defused by
+    escaping the first colon of any word that starts with two."""
+    return _WORKFLOW_COMMAND.sub(lambda _: "\\u003a:", visible(text))
 
 
 def markdown_code(text: str) -> str:

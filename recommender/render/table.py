@@ -24,6 +24,8 @@ def _wrapped(label: str, text: str) -> list[str]:
         initial_indent=f"{indent}{label}",
         subsequent_indent=indent + " " * len(label),
         break_on_hyphens=False,
+        # a word is never split: a part of one could start a line with `::` (escape.py)
+        break_long_words=False,
     )
 
 
