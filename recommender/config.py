@@ -87,6 +87,9 @@ class AthenaSettings(Section):
 
 class ProposalSettings(Section):
     categories: list[ProposedCategory] = Field(default_factory=lambda: sorted(ACTIONABLE))
+    # A prefix or action the IAM catalog does not know is a service newer than the catalog or a
+    # forged string: proposed only when this is set, and even then only in IAM's syntax.
+    allow_unknown_actions: bool = False
 
 
 class RedactionSettings(Section):

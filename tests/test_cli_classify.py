@@ -211,3 +211,35 @@ def test_a_row_without_account_takes_it_from_the_callers_arn(tmp_path: Path) -> 
     assert finding["accounts"] == ["333333333333"]
     assert finding["category"] == "new-service"
     assert finding["proposal"]["policy"] == "sandbox-allow-list.json"
+
+
+def test_a_policy_over_the_size_limit_is_named_and_still_evaluated(
+    tmp_path: Path, denials: Path
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    size = len((policies / "region-guard.json").read_text(encoding="utf-8"))
+    (tmp_path / "scp-recommender.toml").write_text("[policies]\nsize_limit = 1000\n")
+    over = sorted(
+        path.name
+        for path in policies.glob("*.json")
+        if path.name != "organization.json" and len(path.read_text(encoding="utf-8")) > 1000
+    )
+    assert "region-guard.json" in over
+
+    args = ("classify", "--denials", str(denials), "--policies", "policies", "--format", "json")
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in warnings] == [f"policies/{name}" for name in over]
+    assert (
+        f"policies/region-guard.json: warning: {size:,} characters, over the limit of 1,000; "
+        "evaluated as written, but AWS would refuse to save it"
+    ) in warnings
+    findings = json.loads(result.stdout)["findings"]
+    assert any(
+        f["category"] == "new-region" and f["policy"] == "region-guard.json" for f in findings
+    )
+
+    (tmp_path / "scp-recommender.toml").unlink()
+    assert run_cli(*args, cwd=tmp_path).stderr == ""

@@ -11,7 +11,7 @@ import pytest
 from recommender.config import Settings, load_settings
 from recommender.models import Category, Denial, Finding, Proposal, Verdict, replace_row
 from recommender.pipeline import classify_denials
-from recommender.propose import EditPlan, mark_declined, plan_edits
+from recommender.propose import EditPlan, NotProposed, mark_declined, plan_edits
 from recommender.render.markdown import (
     ACTIONABLE_TITLES,
     GITHUB_BODY_LIMIT,
@@ -108,24 +108,24 @@ def test_one_evidence_section_per_actionable_category(demo):
         "`ssm:StartSession`",
         "`ssm:StartSession`",
         "61",
-        "222222222222",
-        "eu-west-1",
+        "`222222222222`",
+        "`eu-west-1`",
         "`role/oncall-engineer`",
-        "2026-11-16 to 2026-11-22",
-        "add `ssm:StartSession` to `workloads-allow.json` ApprovedServices `Action`",
+        "`2026-11-16` to `2026-11-22`",
+        "add `ssm:StartSession` to `workloads-allow.json` `ApprovedServices` `Action`",
     ]
     regions = table_rows(section(body, "### New regions"))
     assert [(row[0], row[4], row[7]) for row in regions] == [
         (
             "`ec2:RunInstances`",
-            "ap-southeast-2",
-            "add `ap-southeast-2` to `region-guard.json` DenyOutsideApprovedRegions "
+            "`ap-southeast-2`",
+            "add `ap-southeast-2` to `region-guard.json` `DenyOutsideApprovedRegions` "
             "`Condition/StringNotEquals/aws:RequestedRegion`",
         ),
         (
             "`lambda:ListFunctions`",
-            "us-west-2",
-            "add `us-west-2` to `region-guard.json` DenyOutsideApprovedRegions "
+            "`us-west-2`",
+            "add `us-west-2` to `region-guard.json` `DenyOutsideApprovedRegions` "
             "`Condition/StringNotEquals/aws:RequestedRegion`",
         ),
     ]
@@ -159,7 +159,7 @@ def test_guardrail_not_scp_and_declined_rows_are_collapsed(demo):
     declined = details(body, "Declined")
     (row,) = table_rows(declined)
     assert row[0] == "`bedrock:InvokeModel`"
-    assert row[7].endswith("<br>**declined**: SEC-142")
+    assert row[7].endswith("<br>**declined**: `SEC-142`")
     # Outside the collapsed blocks none of them shows.
     open_text = re.sub(r"<details>.*?</details>", "", body, flags=re.DOTALL)
     for action in ("cloudtrail:StopLogging", "s3:GetObject", "bedrock:InvokeModel"):
@@ -253,6 +253,27 @@ def test_5000_findings_fit_githubs_limit_and_point_to_the_evidence():
     assert f"*{4_000 - len(shown)} more rows in `{EVIDENCE}`.*" in body
     assert "more rows in" in details(body, "Guardrail hits")
     assert body.rstrip().endswith("</details>")  # nothing cut in the middle
+
+
+def test_thousands_of_refused_values_are_cut_like_the_other_tables():
+    """Forged values are as many as callers care to send: their table is cut too."""
+    refused = [
+        NotProposed(
+            Category.NEW_SERVICE,
+            Proposal("workloads-allow.json", "ApprovedServices", 0, "Action", f"x{n}\u202e:*"),
+            "not an IAM action",
+        )
+        for n in range(3_000)
+    ]
+    plan = EditPlan(not_proposed=refused)
+    body = render_body(many_findings(), plan, DEMO_CONTEXT)
+    assert len(body) <= GITHUB_BODY_LIMIT
+    shown = section(body, "### Not proposed")
+    assert 5 <= len(table_rows(shown)) < 3_000
+    assert f"more rows in `{EVIDENCE}`.*" in shown
+    assert body.rstrip().endswith("</details>")
+    evidence = render_evidence(many_findings(), plan, DEMO_CONTEXT)
+    assert "`x2999\\u202e:*`" in evidence
 
 
 def test_the_evidence_keeps_every_row():

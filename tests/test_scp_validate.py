@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from recommender.errors import PolicyError
 from recommender.scp.patterns import action_matches
+from recommender.scp.policyset import load_policy_set
 from recommender.scp.validate import validate_paths, validate_policy
 
 ACTIONS = (
@@ -163,6 +165,22 @@ def test_organization_errors_name_the_field(tmp_path: Path) -> None:
         "policies.p.json.targets: 'ou-missing' is not the root, an OU or an account",
         "policies.gone.json: no such policy file beside organization.json",
     ]
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_an_organization_nested_past_the_recursion_limit_is_an_error(
+    tmp_path: Path, closed: bool
+) -> None:
+    """Found by tests/fuzz/test_fuzz_policies.py: json's decoder raised RecursionError."""
+    write(tmp_path, "p.json", deny("s3:GetObject"))
+    (tmp_path / "organization.json").write_text("[" * 100_000 + "]" * 100_000 * closed)
+    (problem,) = validate_paths([tmp_path]).errors
+    assert (problem.file, problem.message) == (
+        str(tmp_path / "organization.json"),
+        "invalid JSON: nested too deeply",
+    )
+    with pytest.raises(PolicyError, match=r"organization\.json: invalid JSON: nested too deeply"):
+        load_policy_set(tmp_path)
 
 
 # --- every real SCP and RCP in ../shared/data -------------------------------------------------

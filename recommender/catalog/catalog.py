@@ -15,6 +15,7 @@ from recommender.catalog.knowledge import GlobalService, Knowledge, load_knowled
 from recommender.catalog.patterns import has_wildcard, pattern_matches, pattern_regex
 
 
+
 @dataclass(frozen=True, slots=True)
 class _RenameIndex:
     to_new: dict[str, list[str]]
@@ -178,6 +179,17 @@ class Catalog:
     def region_guard_exemptions(self) -> tuple[str, ...]:
         """The NotAction entries of AWS's own region-guard example SCP."""
         return self.knowledge.region_guard_exemptions
+
+    # --- regions --------------------------------------------------------------------------
+
+    def region_exists(self, region: str) -> bool:
+        """Whether an AWS partition (aws, aws-cn, aws-us-gov, ...) has a region of this name."""
+        return any(region in names for names in self.knowledge.regions.values())
+
+    @property
+    def regions_source(self) -> str:
+        """Where the region list comes from, for messages about a region it does not hold."""
+        return self.knowledge.regions_source
 
     # --- CloudTrail -> IAM ----------------------------------------------------------------
 

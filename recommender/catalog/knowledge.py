@@ -20,6 +20,7 @@ KNOWLEDGE_FILES = (
     "service_families.json",
     "renamed_actions.json",
     "global_services.json",
+    "regions.json",
 )
 
 
@@ -56,6 +57,9 @@ class Knowledge:
     retired_actions: Mapping[str, str]
     global_services: Mapping[str, GlobalService]
     region_guard_exemptions: tuple[str, ...]
+    # partition -> its region names
+    regions: Mapping[str, frozenset[str]]
+    regions_source: str
 
 
 @cache
@@ -123,4 +127,9 @@ def load_knowledge() -> Knowledge:
         region_guard_exemptions=tuple(
             _field("global_services.json", "region_guard_exemptions", list)
         ),
+        regions={
+            partition: frozenset(names)
+            for partition, names in _field("regions.json", "partitions", dict).items()
+        },
+        regions_source=_field("regions.json", "sources", list)[0],
     )

@@ -11,7 +11,7 @@ import click
 from recommender.atomic import streamed_file
 from recommender.commands import AppContext
 from recommender.commands.options import denials_option, policies_option
-from recommender.pipeline import Classification
+from recommender.pipeline import Classification, size_warnings
 from recommender.render.jsonout import write_json
 from recommender.render.markdown import RunContext, render_evidence
 from recommender.render.table import render_table
@@ -56,6 +56,8 @@ def classify(
     """
     settings = app.settings
     classification = Classification(policies or Path(settings.policies.dir), settings)
+    for warning in size_warnings(classification.policy_set, settings.policies.size_limit):
+        click.echo(warning, err=True)
     chunks = classification.chunks(iter_denials(denials_path))
     if fmt == "json":
         # Streamed: findings are written as their rows are classified.

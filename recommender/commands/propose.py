@@ -10,6 +10,7 @@ from recommender.commands import AppContext
 from recommender.commands.options import denials_option, policies_option
 from recommender.pipeline import classify_denials, prepare_proposals, write_out_dir
 from recommender.render.markdown import RunContext
+from recommender.render.table import not_proposed_lines
 from recommender.sources.files import iter_denials
 
 
@@ -55,6 +56,8 @@ def propose(
     plan = proposals.plan
     for change in plan.blocked:
         click.echo(f"blocked: {change.policy}: {change.problem}", err=True)
+    for line in not_proposed_lines(plan):
+        click.echo(line, err=True)
     if out_dir is not None:
         write_out_dir(out_dir, classified, proposals)
         click.echo(f"wrote {out_dir}/policies, pr-body.md, changes.diff", err=True)

@@ -27,7 +27,7 @@ from recommender.pipeline import (
     write_out_dir,
 )
 from recommender.render.markdown import RunContext
-from recommender.render.table import render_table
+from recommender.render.table import not_proposed_lines, render_table
 
 
 @contextmanager
@@ -124,6 +124,8 @@ def run(
             sys.stdout.write(render_table(classified.findings, classified.summary))
         for change in proposals.plan.blocked:
             click.echo(f"blocked: {change.policy}: {change.problem}", err=True)
+        for line in not_proposed_lines(proposals.plan):
+            click.echo(line, err=True)
         if out_dir is not None:
             write_out_dir(out_dir, classified, proposals)
             click.echo(

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from recommender.models import Category, Finding, replace_row
-from recommender.propose import EditPlan
+from recommender.propose import EditPlan, NotProposed
+from recommender.render.escape import markdown_code
 from recommender.render.summary import by_category
 
 GITHUB_BODY_LIMIT = 65_536
@@ -95,20 +96,12 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return f"`{text}`" if text else ""
-
-
 def _seen(finding: Finding) -> str:
     first = (finding.first_seen or "")[:10]
     last = (finding.last_seen or "")[:10]
-    if not first and not last:
-        return ""
-    return first if first == last else f"{first} to {last}"
+    if not first or not last or first == last:
+        return markdown_code(first or last)
+    return f"{markdown_code(first)} to {markdown_code(last)}"
 
 
 def _principals(finding: Finding, context: RunContext) -> str:
@@ -116,29 +109,41 @@ def _principals(finding: Finding, context: RunContext) -> str:
     if context.redact:
         names = [redact(name) for name in names]
     more = len(finding.principals) - SAMPLE_PRINCIPALS
-    text = "<br>".join(_code(name) for name in names)
+    text = "<br>".join(markdown_code(name) for name in names)
     return text + (f"<br>+{more} more" if more > 0 else "")
 
 
 def _accounts_cell(finding: Finding) -> str:
-    return "<br>".join(finding.accounts[:5]) + (
+    return "<br>".join(markdown_code(account) for account in finding.accounts[:5]) + (
         f"<br>+{len(finding.accounts) - 5} more" if len(finding.accounts) > 5 else ""
     )
 
 
-def _change(finding: Finding) -> str:
+def _change(finding: Finding, plan: EditPlan) -> str:
     proposal = finding.proposal
-    if proposal is None:
+    code = markdown_code
+    refusal = plan.refusals.get(proposal) if proposal is not None else None
+    if refusal is not None:
+        return f"**not proposed**: {code(refusal)}"
+    # an unknown-action finding's proposal is shown only where the settings let it be planned
+    if proposal is None or (
+        finding.category is Category.UNKNOWN_ACTION and proposal not in plan.planned
+    ):
         return ""
     change = (
-        f"add `{proposal.add}` to `{proposal.policy}` {proposal.statement} `{proposal.element}`"
+        f"add {code(proposal.add)} to {code(proposal.policy)} {code(proposal.statement)} "
+        f"{code(proposal.element)}"
     )
     if finding.declined:
-        return f"{change}<br>**declined**: {_cell(finding.declined)}"
+        return f"{change}<br>**declined**: {code(finding.declined)}"
     return change
 
 
-def evidence_rows(findings: Sequence[Finding], context: RunContext) -> list[str]:
+# Every value below that the project did not write itself goes through `markdown_code`: the
+# escaping and its reasons are in render/escape.py. The reason is prose written by the
+# classifier, but it quotes the row (its action, region and account), so it is shown as code
+# too: GitHub's mentions and issue references act on prose however it is escaped.
+def evidence_rows(findings: Sequence[Finding], context: RunContext, plan: EditPlan) -> list[str]:
     rows = [
         "| IAM action | event | calls | accounts | regions | sample principals | seen | change |",
         "|---|---|---:|---|---|---|---|---|",
@@ -146,28 +151,46 @@ def evidence_rows(findings: Sequence[Finding], context: RunContext) -> list[str]
     for finding in findings:
         event = f"{finding.event_source.removesuffix('.amazonaws.com')}:{finding.event_name}"
         cells = [
-            _code(finding.action),
-            _code(event),
+            markdown_code(finding.action),
+            markdown_code(event),
             str(finding.count),
             _accounts_cell(finding),
-            finding.region or "",
+            markdown_code(finding.region or ""),
             _principals(finding, context),
             _seen(finding),
-            _change(finding) or _cell(finding.reason),
+            _change(finding, plan) or markdown_code(finding.reason),
         ]
-        rows.append("| " + " | ".join(_cell(c) if c == finding.reason else c for c in cells) + " |")
+        rows.append("| " + " | ".join(cells) + " |")
     return rows
 
 
-def _table(findings: Sequence[Finding], context: RunContext, max_rows: int | None) -> list[str]:
+def not_proposed_rows(refusals: Sequence[NotProposed]) -> list[str]:
+    """The proposals the last gate refused: the value, where it would have gone, and why."""
+    code = markdown_code
+    rows = ["| value | category | would go to | why not |", "|---|---|---|---|"]
+    for refused in refusals:
+        proposal = refused.proposal
+        where = f"{code(proposal.policy)} {code(proposal.statement)} {code(proposal.element)}"
+        rows.append(
+            f"| {code(proposal.add)} | {code(refused.category.value)} | {where} | "
+            f"{code(refused.reason)} |"
+        )
+    return rows
+
+
+def _table(
+    findings: Sequence[Finding], context: RunContext, plan: EditPlan, max_rows: int | None
+) -> list[str]:
     shown = findings if max_rows is None else findings[:max_rows]
-    lines = evidence_rows(shown, context)
-    hidden = len(findings) - len(shown)
-    if hidden > 0:
-        where = f" in `{context.evidence_path}`" if context.evidence_path else ""
-        lines.append("")
-        lines.append(f"*{hidden} more rows{where}.*")
-    return lines
+    return evidence_rows(shown, context, plan) + _more(len(findings) - len(shown), context)
+
+
+def _more(hidden: int, context: RunContext) -> list[str]:
+    """The note under a cut table that says how many rows it left out, and where they are."""
+    if hidden <= 0:
+        return []
+    where = f" in {markdown_code(context.evidence_path)}" if context.evidence_path else ""
+    return ["", f"*{hidden} more rows{where}.*"]
 
 
 def summary_line(findings: Sequence[Finding], context: RunContext) -> str:
@@ -176,6 +199,7 @@ def summary_line(findings: Sequence[Finding], context: RunContext) -> str:
         if context.start and context.end
         else "the rows given"
     )
+    # the user's own flags or settings, not CloudTrail's strings
     accounts = ", ".join(context.accounts) if context.accounts else "all accounts"
     regions = ", ".join(context.regions) if context.regions else "all regions"
     denied = context.denied_calls or sum(f.count for f in findings)
@@ -192,7 +216,7 @@ def summary_line(findings: Sequence[Finding], context: RunContext) -> str:
 def _skipped(context: RunContext) -> str:
     if not context.files_skipped:
         return ""
-    named = "; ".join(_cell(line) for line in context.skipped_files)
+    named = "; ".join(markdown_code(line) for line in context.skipped_files)
     more = context.files_skipped - len(context.skipped_files)
     rest = f"; and {more:,} more" if more > 0 and named else ""
     return f", {context.files_skipped:,} skipped" + (f" ({named}{rest})" if named else "")
@@ -206,10 +230,10 @@ def sizes_table(plan: EditPlan) -> list[str]:
         "|---|---:|---:|---:|---|",
     ]
     for change in plan.changes:
-        status = f"**blocked**: {change.problem}" if change.blocked else "ok"
+        status = f"**blocked**: {markdown_code(change.problem or '')}" if change.blocked else "ok"
         share = f"{change.size_after / change.size_limit:.0%}"
         lines.append(
-            f"| `{change.policy}` | {change.size_before:,} | {change.size_after:,} | "
+            f"| {markdown_code(change.policy)} | {change.size_before:,} | {change.size_after:,} | "
             f"{change.size_limit:,} ({share} used) | {status} |"
         )
     return lines
@@ -280,50 +304,67 @@ def _render(
         calls = sum(f.count for f in items)
         counts = f"{_count(len(items), 'row')}, {_count(calls, 'call')}"
         lines += [f"### {title} (`{category.value}`): {counts}", ""]
-        lines += _table(items, context, max_rows)
+        lines += _table(items, context, plan, max_rows)
         lines.append("")
     sizes = sizes_table(plan)
     if sizes:
         lines += ["### Policy sizes", "", *sizes, ""]
     if plan.blocked:
         lines += ["### Blocked edits", ""]
-        lines += [f"- `{c.policy}`: {c.problem}; not written." for c in plan.blocked]
+        lines += [
+            f"- {markdown_code(c.policy)}: {markdown_code(c.problem or '')}; not written."
+            for c in plan.blocked
+        ]
         lines.append("")
+    refusals = plan.not_proposed
+    if refusals:
+        shown = refusals if max_rows is None else refusals[:max_rows]
+        lines += ["### Not proposed (not IAM syntax, or not in the catalog)", ""]
+        lines += [*not_proposed_rows(shown), *_more(len(refusals) - len(shown), context), ""]
     if not proposed and not plan.changes:
         lines += ["Nothing to propose: every denial is settled or declined.", ""]
     for category, title in SETTLED_TITLES.items():
         items = groups.get(category, [])
         if items:
             lines += _details(
-                f"{title}: {_count(len(items), 'row')}", items, context, max_rows, details
+                f"{title}: {_count(len(items), 'row')}", items, context, plan, max_rows, details
             )
     declined = [f for f in rows if f.declined]
     if declined:
         lines += _details(
-            f"Declined: {_count(len(declined), 'row')}", declined, context, max_rows, details
+            f"Declined: {_count(len(declined), 'row')}", declined, context, plan, max_rows, details
         )
     lines += [HOW_TO_REVIEW, ""]
     return "\n".join(lines)
 
 
 def _details(
-    title: str, items: Sequence[Finding], context: RunContext, max_rows: int | None, full: bool
+    title: str,
+    items: Sequence[Finding],
+    context: RunContext,
+    plan: EditPlan,
+    max_rows: int | None,
+    full: bool,
 ) -> list[str]:
     lines = [f"<details><summary>{title}</summary>", ""]
     if full:
-        lines += _table(items, context, max_rows)
+        lines += _table(items, context, plan, max_rows)
     else:
-        where = f"`{context.evidence_path}`" if context.evidence_path else "the evidence file"
+        where = markdown_code(context.evidence_path or "") or "the evidence file"
         lines.append(f"See {where}.")
     return [*lines, "", "</details>", ""]
 
 
 def _headline(groups: dict[Category, list[Finding]], plan: EditPlan) -> str:
+    refused = plan.refusals
     proposed = {
-        category: [f for f in items if not f.declined]
+        category: [f for f in items if not f.declined and f.proposal not in refused]
         for category, items in groups.items()
         if category.actionable
     }
+    # unknown actions count where the settings let them be proposed
+    unknown = [f for f in groups.get(Category.UNKNOWN_ACTION, []) if f.proposal in plan.planned]
+    proposed[Category.UNKNOWN_ACTION] = [f for f in unknown if not f.declined]
     counts = [f"{len(items)} {category.value}" for category, items in proposed.items() if items]
     files = len(plan.written)
     if not counts:

@@ -77,6 +77,9 @@ def read_organization(
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         return None, [Problem("error", file, f"cannot read: {error.strerror}")]
+    except RecursionError:
+        # json's decoder recurses once per level: past the interpreter's limit it raises this
+        return None, [Problem("error", file, "invalid JSON: nested too deeply")]
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         if isinstance(error, json.JSONDecodeError):
             message = f"invalid JSON: {error.msg}"
