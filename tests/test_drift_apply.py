@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 
-from recommender.cli import main
 from tests.motoserver import failing_call, moto_server
+from tests.test_cli_query import run_cli
 from tests.test_workflows import _git as git
 
 NAMES = ("deny-leaving", "region-guard", "sandbox-allow")
@@ -71,10 +71,7 @@ class Org:
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_.value.code or 0), out, err
+    return run_cli(list(args), capsys)
 
 
 def build_organization(client) -> dict[str, str]:
