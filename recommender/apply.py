@@ -28,6 +28,8 @@ from recommender.errors import PolicyError, RecommenderError
 from recommender.orgs import aws_call
 
 DESCRIPTION = "Managed by scp-recommender from policies/{file}"
+# The apply role may write SCPs only (`iam-policy --apply`): RCPs are compared, never applied.
+APPLIED_TYPE = "SERVICE_CONTROL_POLICY"
 
 
 class ApplyError(RecommenderError):
@@ -102,6 +104,17 @@ def plan_changes(local: OrgState, live: OrgState) -> Plan:
             )
             continue
         policy, current = pair.local, pair.live
+        if APPLIED_TYPE not in {policy.type, current.type if current else APPLIED_TYPE}:
+            if (
+                current is None
+                or current.document != policy.document
+                or (current.targets != policy.targets)
+            ):
+                plan.left_alone.append(
+                    f"{policy.file} is a resource control policy: left as is "
+                    "(apply changes SCPs only)"
+                )
+            continue
         if current is None:
             creates.append(Change("create", policy))
             current_targets: frozenset[str] = frozenset()

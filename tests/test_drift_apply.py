@@ -16,6 +16,7 @@ import pytest
 
 from tests.motoserver import failing_call, moto_server
 from tests.test_cli_query import run_cli
+from tests.test_propose import DEMO_LOGS, DEMO_WINDOW, copy_policies
 from tests.test_workflows import _git as git
 
 NAMES = ("deny-leaving", "region-guard", "sandbox-allow")
@@ -372,3 +373,75 @@ def test_a_previous_revision_that_is_no_commit_is_one_line(org, capsys) -> None:
     assert code == 2
     assert err.startswith("error: --previous: '--output=/tmp/x' is not a commit")
     assert err.count("\n") == 1
+
+
+def test_the_weekly_run_quotes_the_drift_at_the_top_of_the_description(
+    org, capsys, tmp_path, monkeypatch
+) -> None:
+    drift_by_hand(org)
+    notes = tmp_path / "drift.txt"
+    cli(
+        capsys,
+        "sync-policies",
+        "--check",
+        "--on-drift",
+        "warn",
+        "--out",
+        str(org.policies),
+        "--notes",
+        str(notes),
+    )
+    checkout = tmp_path / "checkout"
+    copy_policies(checkout / "policies")
+    monkeypatch.chdir(checkout)
+    start, end = DEMO_WINDOW
+    run = ["run", "--engine", "local", "--logs", str(DEMO_LOGS), "--start", start, "--end", end]
+
+    code, _, err = cli(
+        capsys, *run, "--dry-run", "--quiet", "--out-dir", "out", "--notes", str(notes)
+    )
+
+    assert code == 0, err
+    body = (checkout / "out" / "pr-body.md").read_text()
+    quoted = [f"> {line}" for line in notes.read_text().splitlines()]
+    assert len(quoted) == 3
+    assert "> live `sandbox-allow.json` differs from " in body
+    first_section = body.index("\n### ")
+    assert all(0 < body.index(line) < first_section for line in quoted), "at the top"
+
+
+def test_rcps_are_synced_and_compared_but_never_applied(org, capsys) -> None:
+    rcp_type = "RESOURCE_CONTROL_POLICY"
+    org.client.enable_policy_type(RootId=org.ids["root"], PolicyType=rcp_type)
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    created = org.client.create_policy(
+        Content=json.dumps(document), Description="r", Name="tls-only", Type=rcp_type
+    )
+    rcp = created["Policy"]["PolicySummary"]["Id"]
+    org.client.attach_policy(PolicyId=rcp, TargetId=org.ids["root"])
+
+    code, out, _ = cli(capsys, "sync-policies", "--check", "--out", str(org.policies))
+    assert code == 1
+    assert f"- tls-only.json ({rcp}): in AWS, not in {org.policies.as_posix()}/\n" in out
+
+    cli(capsys, "sync-policies", "--out", str(org.policies))
+    tree = json.loads((org.policies / "organization.json").read_text())
+    assert tree["policies"]["tls-only.json"] == {
+        "id": rcp,
+        "targets": [org.ids["root"]],
+        "type": rcp_type,
+    }
+    assert "type" not in tree["policies"]["deny-leaving.json"], "absent means an SCP"
+    org.commit("sync the RCPs")
+    statement["Action"] = ["s3:*", "sqs:*"]
+    org.write("tls-only", document)
+    org.commit("edit the RCP")
+
+    code, out, _ = apply(org, capsys)
+
+    assert code == 0, out
+    assert "  ! tls-only.json is a resource control policy: left as is" in out
+    assert "Plan: 0 to create, 0 to update, 0 to attach, 0 to detach.\n" in out
+    live = org.client.describe_policy(PolicyId=rcp)["Policy"]["Content"]
+    assert json.loads(live)["Statement"][0]["Action"] == "s3:*"
