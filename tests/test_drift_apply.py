@@ -413,7 +413,12 @@ def test_the_weekly_run_quotes_the_drift_at_the_top_of_the_description(
 def test_rcps_are_synced_and_compared_but_never_applied(org, capsys) -> None:
     rcp_type = "RESOURCE_CONTROL_POLICY"
     org.client.enable_policy_type(RootId=org.ids["root"], PolicyType=rcp_type)
-    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    statement: dict[str, Any] = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": "*",
+    }
     document = {"Version": "2012-10-17", "Statement": [statement]}
     created = org.client.create_policy(
         Content=json.dumps(document), Description="r", Name="tls-only", Type=rcp_type
