@@ -140,8 +140,7 @@ def plan_changes(local: OrgState, live: OrgState) -> Plan:
             detaches.append(Change("detach", policy, policy_id, target, live.name_of(target)))
     tree = compare(_without_policies(local), _without_policies(live)).differences
     plan.left_alone += [
-        f"{difference.text.splitlines()[0][2:]}: left as is (apply changes policies only)"
-        for difference in tree
+        f"{difference.headline}: left as is (apply changes policies only)" for difference in tree
     ]
     plan.changes = [*creates, *updates, *attaches, *detaches]
     return plan
@@ -157,7 +156,7 @@ def check_no_drift(previous: OrgState, live: OrgState) -> None:
     """Raise on the first policy whose text, type or attachments AWS changed since `previous`."""
     for difference in policy_differences(previous, live):
         raise DriftError(
-            f"refusing to apply: {difference.text.splitlines()[0][2:]} "
+            f"refusing to apply: {difference.headline} "
             f"(changed in {LIVE} since {previous.where}; `sync-policies --check` shows it)"
         )
 

@@ -181,6 +181,11 @@ class Difference:
     text: str
     note: str
 
+    @property
+    def headline(self) -> str:
+        """The first line of `text` without its sign (`x.json (p-1): the policy differs`)."""
+        return self.text.splitlines()[0][2:]
+
 
 @dataclass
 class Drift:

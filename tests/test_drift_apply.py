@@ -450,3 +450,15 @@ def test_rcps_are_synced_and_compared_but_never_applied(org, capsys) -> None:
     assert "Plan: 0 to create, 0 to update, 0 to attach, 0 to detach.\n" in out
     live = org.client.describe_policy(PolicyId=rcp)["Policy"]["Content"]
     assert json.loads(live)["Statement"][0]["Action"] == "s3:*"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--notes", "notes.txt"], ["--on-drift", "warn"], ["--check", "--prune"]],
+    ids=["notes", "on-drift", "prune"],
+)
+def test_check_options_go_with_check_only(offline_aws, tmp_path, capsys, args) -> None:
+    code, out, err = cli(capsys, "sync-policies", "--out", str(tmp_path), *args)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "--check" in err
+    assert list(tmp_path.iterdir()) == [], "nothing read, nothing written"

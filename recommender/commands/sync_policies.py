@@ -84,6 +84,8 @@ def sync_policies(
     folder = out_dir or Path(app.settings.policies.dir)
     if not check and (on_drift != "fail" or notes_path is not None):
         raise click.UsageError("--on-drift and --notes go with --check")
+    if check and prune:
+        raise click.UsageError("--prune writes: it does not go with --check")
     if check:
         # The folder is read first: a bad file is bad input whatever AWS holds.
         local = folder_state(folder)
