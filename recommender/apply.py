@@ -19,10 +19,10 @@ from recommender.drift import (
     LIVE,
     OrgState,
     PolicyState,
-    compare,
     document_diff,
     pair_policies,
     policy_differences,
+    tree_differences,
 )
 from recommender.errors import PolicyError, RecommenderError
 from recommender.orgs import aws_call
@@ -92,64 +92,68 @@ class Plan:
 def plan_changes(local: OrgState, live: OrgState) -> Plan:
     """What applying `local` to `live` calls, in the order it calls it."""
     plan = Plan()
-    creates: list[Change] = []
-    updates: list[Change] = []
-    attaches: list[Change] = []
-    detaches: list[Change] = []
+    changes: list[Change] = []
     for pair in pair_policies(local, live):
-        if pair.local is None:
+        policy, current = pair.local, pair.live
+        if policy is None:
             plan.left_alone.append(
                 f"{pair.file} ({pair.id}) is in {LIVE}, not in policies/: left as is "
                 "(apply never deletes a policy)"
             )
-            continue
-        policy, current = pair.local, pair.live
-        if APPLIED_TYPE not in {policy.type, current.type if current else APPLIED_TYPE}:
-            if (
-                current is None
-                or current.document != policy.document
-                or (current.targets != policy.targets)
-            ):
+        elif policy.type != APPLIED_TYPE and (current is None or current.type == policy.type):
+            if current is None or _differs(policy, current):
                 plan.left_alone.append(
                     f"{policy.file} is a resource control policy: left as is "
                     "(apply changes SCPs only)"
                 )
-            continue
-        if current is None:
-            creates.append(Change("create", policy))
-            current_targets: frozenset[str] = frozenset()
-            policy_id = ""
         else:
-            policy_id, current_targets = current.id, current.targets
-            if current.type != policy.type:
-                raise PolicyError(
-                    f"{policy.file}: a {policy.type} in policies/, a {current.type} in {LIVE} "
-                    "(a policy's type cannot change: create a new file instead)"
-                )
-            if current.document != policy.document:
-                if current.aws_managed:
-                    raise PolicyError(
-                        f"{policy.file}: {current.id} is managed by AWS and cannot be changed "
-                        "(restore the file as sync-policies wrote it)"
-                    )
-                diff = document_diff(current, policy, LIVE, "policies/")
-                updates.append(Change("update", policy, policy_id, diff=diff))
-        for target in sorted(policy.targets - current_targets):
-            attaches.append(Change("attach", policy, policy_id, target, local.name_of(target)))
-        for target in sorted(current_targets - policy.targets):
-            detaches.append(Change("detach", policy, policy_id, target, live.name_of(target)))
-    tree = compare(_without_policies(local), _without_policies(live)).differences
+            changes += _policy_changes(policy, current, local, live)
+    order = ("create", "update", "attach", "detach")
+    plan.changes = sorted(changes, key=lambda change: order.index(change.verb))  # stable
     plan.left_alone += [
-        f"{difference.headline}: left as is (apply changes policies only)" for difference in tree
+        f"{difference.headline}: left as is (apply changes policies only)"
+        for difference in tree_differences(local, live)
     ]
-    plan.changes = [*creates, *updates, *attaches, *detaches]
     return plan
 
 
-def _without_policies(state: OrgState) -> OrgState:
-    return OrgState(
-        state.where, state.root, state.ous, state.accounts, {}, state.management_account
-    )
+def _differs(policy: PolicyState, current: PolicyState) -> bool:
+    return current.document != policy.document or current.targets != policy.targets
+
+
+def _policy_changes(
+    policy: PolicyState, current: PolicyState | None, local: OrgState, live: OrgState
+) -> list[Change]:
+    """The calls that make `current` (None: no such policy yet) what `policy` says."""
+    if current is None:
+        attach = [
+            Change("attach", policy, "", target, local.name_of(target))
+            for target in sorted(policy.targets)
+        ]
+        return [Change("create", policy), *attach]
+    if current.type != policy.type:
+        raise PolicyError(
+            f"{policy.file}: a {policy.type} in policies/, a {current.type} in {LIVE} "
+            "(a policy's type cannot change: create a new file instead)"
+        )
+    changes = []
+    if current.document != policy.document:
+        if current.aws_managed:
+            raise PolicyError(
+                f"{policy.file}: {current.id} is managed by AWS and cannot be changed "
+                "(restore the file as sync-policies wrote it)"
+            )
+        diff = document_diff(current, policy, LIVE, "policies/")
+        changes.append(Change("update", policy, current.id, diff=diff))
+    changes += [
+        Change("attach", policy, current.id, target, local.name_of(target))
+        for target in sorted(policy.targets - current.targets)
+    ]
+    changes += [
+        Change("detach", policy, current.id, target, live.name_of(target))
+        for target in sorted(current.targets - policy.targets)
+    ]
+    return changes
 
 
 def check_no_drift(previous: OrgState, live: OrgState) -> None:

@@ -462,3 +462,21 @@ def test_check_options_go_with_check_only(offline_aws, tmp_path, capsys, args) -
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "--check" in err
     assert list(tmp_path.iterdir()) == [], "nothing read, nothing written"
+
+
+def test_apply_leaves_the_tree_alone_and_says_so(org, capsys) -> None:
+    org.client.move_account(
+        AccountId=org.ids["prod"],
+        SourceParentId=org.ids["workloads"],
+        DestinationParentId=org.ids["sandbox_ou"],
+    )
+    edited = merge_edits(org, "region-guard")
+
+    code, out, _ = apply(org, capsys)
+
+    assert code == 0, out
+    assert f"  ! account {org.ids['prod']} (prod) moved: under {org.ids['sandbox_ou']}" in out
+    assert out.count("left as is (apply changes policies only)") == 1
+    assert org.live("region-guard") == edited["region-guard"]
+    parents = org.client.list_parents(ChildId=org.ids["prod"])["Parents"]
+    assert [parent["Id"] for parent in parents] == [org.ids["sandbox_ou"]]
