@@ -105,6 +105,16 @@ class GitHubSettings(Section):
     evidence_path: str = "docs/scp-evidence.md"
 
 
+class DriftSettings(Section):
+    # Drift (AWS changed by hand since the last sync) fails the policies check of a pull request.
+    fail_pull_requests: bool = False
+
+
+class ApplySettings(Section):
+    # `scp-recommender apply` changes AWS Organizations only when this is on.
+    enabled: bool = False
+
+
 class Declined(Section):
     """A proposal the reviewers declined: never proposed again while it has not expired."""
 
@@ -124,6 +134,8 @@ class Settings(Section):
     proposals: ProposalSettings = Field(default_factory=ProposalSettings)
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     github: GitHubSettings = Field(default_factory=GitHubSettings)
+    drift: DriftSettings = Field(default_factory=DriftSettings)
+    apply: ApplySettings = Field(default_factory=ApplySettings)
     declined: list[Declined] = Field(default_factory=list)
 
 

@@ -20,6 +20,7 @@ from recommender.validation import REGION
 
 ORGANIZATION_FILE = "organization.json"
 SCP_FILTER = "SERVICE_CONTROL_POLICY"
+RCP_FILTER = "RESOURCE_CONTROL_POLICY"
 # account:ListRegions reports these for regions the account can use.
 ENABLED_REGION_STATES = ("ENABLED", "ENABLED_BY_DEFAULT")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -34,7 +35,7 @@ def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[dic
         raise SourceError(f"AWS {operation} failed: {error}") from None
 
 
-def _call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
+def aws_call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
     try:
         response: dict[str, Any] = getattr(client, operation)(**params)
     except (ClientError, BotoCoreError) as error:
@@ -66,7 +67,7 @@ def enabled_regions(account: Any, ec2: Any) -> list[str]:
         )
         names = [region["RegionName"] for page in pages for region in page.get("Regions", [])]
     except (ClientError, BotoCoreError):
-        names = [region["RegionName"] for region in _call(ec2, "describe_regions")["Regions"]]
+        names = [region["RegionName"] for region in aws_call(ec2, "describe_regions")["Regions"]]
     return sorted(name for name in set(names) if REGION.match(name))
 
 
@@ -78,10 +79,14 @@ class Node:
 
 @dataclass(frozen=True)
 class ServiceControlPolicy:
+    """An SCP, or an RCP when `type` says so (AWS's own names for the two types)."""
+
     id: str
     name: str
     content: str
     targets: tuple[str, ...]
+    type: str = SCP_FILTER
+    aws_managed: bool = False
 
 
 @dataclass
@@ -97,11 +102,14 @@ class Organization:
 
 def read_organization(organizations: Any) -> Organization:
     """The whole tree and every SCP with its targets, from the management (or delegated) account."""
-    details = _call(organizations, "describe_organization")["Organization"]
+    details = aws_call(organizations, "describe_organization")["Organization"]
     roots = list(_pages(organizations, "list_roots", "Roots"))
     if not roots:
         raise SourceError("AWS Organizations returned no root for this organization")
     organization = Organization(management_account=details["MasterAccountId"], root=roots[0]["Id"])
+    enabled = {
+        kind["Type"] for kind in roots[0].get("PolicyTypes", []) if kind.get("Status") == "ENABLED"
+    }
     parents = [organization.root]
     while parents:
         parent = parents.pop()
@@ -116,20 +124,31 @@ def read_organization(organizations: Any) -> Organization:
         accounts = _pages(organizations, "list_accounts_for_parent", "Accounts", ParentId=parent)
         for account in accounts:
             organization.accounts[account["Id"]] = Node(account["Name"], parent)
-    for summary in _pages(organizations, "list_policies", "Policies", Filter=SCP_FILTER):
-        policy = _call(organizations, "describe_policy", PolicyId=summary["Id"])["Policy"]
+    # RCPs only where the organization has them on: AWS lists its RCPFullAWSAccess regardless.
+    kinds = [SCP_FILTER, *([RCP_FILTER] if RCP_FILTER in enabled else [])]
+    for kind in kinds:
+        organization.policies += _policies(organizations, kind)
+    return organization
+
+
+def _policies(organizations: Any, kind: str) -> list[ServiceControlPolicy]:
+    policies = []
+    for summary in _pages(organizations, "list_policies", "Policies", Filter=kind):
+        policy = aws_call(organizations, "describe_policy", PolicyId=summary["Id"])["Policy"]
         targets = _pages(
             organizations, "list_targets_for_policy", "Targets", PolicyId=summary["Id"]
         )
-        organization.policies.append(
+        policies.append(
             ServiceControlPolicy(
                 id=summary["Id"],
                 name=policy["PolicySummary"]["Name"],
                 content=policy["Content"],
                 targets=tuple(sorted(target["TargetId"] for target in targets)),
+                type=kind,
+                aws_managed=bool(policy["PolicySummary"].get("AwsManaged")),
             )
         )
-    return organization
+    return policies
 
 
 def _safe_stem(name: str) -> str:
@@ -181,12 +200,19 @@ def render_files(organization: Organization) -> dict[str, str]:
             for account_id, node in sorted(organization.accounts.items())
         },
         "policies": {
-            names[policy.id]: {"id": policy.id, "targets": list(policy.targets)}
+            names[policy.id]: _policy_entry(policy)
             for policy in sorted(organization.policies, key=lambda policy: names[policy.id])
         },
     }
     files[ORGANIZATION_FILE] = _dump(tree, indent=2)
     return dict(sorted(files.items()))
+
+
+def _policy_entry(policy: ServiceControlPolicy) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": policy.id, "targets": list(policy.targets)}
+    if policy.type != SCP_FILTER:  # absent means an SCP (DESIGN.md)
+        entry["type"] = policy.type
+    return entry
 
 
 def write_files(folder: Path, files: dict[str, str]) -> None:

@@ -3,8 +3,8 @@
 fake GitHub on 127.0.0.1 through the `GITHUB_*` variables Actions sets.
 
 Only what cannot run here is skipped: the `uses:` steps (checkout, Python, AWS credentials,
-artifact upload) and the install step (`make`, which pip-installs; the checkout links the
-project's installed virtualenv instead).
+artifact upload), the install step (`make`, which pip-installs; the checkout links the
+project's installed virtualenv instead) and the drift check (AWS Organizations).
 """
 
 import os
@@ -29,7 +29,9 @@ from tests.test_workflows import (
 )
 
 INSTALL_STEP = "Install scp-recommender (the Makefile's virtualenv, as in the README)"
-SKIPPED = {INSTALL_STEP}
+# Reads AWS Organizations: run against moto in tests/test_workflows_drift_apply.py.
+DRIFT_STEP = "Check drift (AWS Organizations against policies/)"
+SKIPPED = {INSTALL_STEP, DRIFT_STEP}
 USES = {
     "actions/checkout",
     "actions/setup-python",

@@ -26,6 +26,7 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 ALL_WORKFLOWS = sorted(WORKFLOWS.glob("*.yml"))
 MAIN = WORKFLOWS / "scp-recommender.yml"
 POLICIES = WORKFLOWS / "policies.yml"
+APPLY = WORKFLOWS / "apply.yml"
 MAIN_STEP = "Find denials, classify, propose, publish"
 VENV_BIN = Path(sys.executable).parent
 
@@ -329,9 +330,11 @@ def test_only_the_publishing_job_can_write_and_assume_the_role():
     assert [job["permissions"] for job in jobs.values()] == [
         {"contents": "write", "pull-requests": "write", "id-token": "write"}
     ]
-    assert [job["permissions"] for job in load_workflow(POLICIES)["jobs"].values()] == [
-        {"contents": "read"}
-    ]
+    # The drift job reads AWS with a read-only role (tests/test_workflows_drift_apply.py).
+    assert {name: job["permissions"] for name, job in load_workflow(POLICIES)["jobs"].items()} == {
+        "validate": {"contents": "read"},
+        "drift": {"contents": "read", "id-token": "write"},
+    }
 
 
 @pytest.mark.parametrize("workflow", ALL_WORKFLOWS, ids=lambda path: path.name)
@@ -381,10 +384,11 @@ def test_main_workflow_uploads_what_the_run_writes():
     assert upload["with"]["path"] == run_step(MAIN, MAIN_STEP).env["OUT_DIR"]
 
 
-@pytest.mark.parametrize("workflow", [MAIN, POLICIES], ids=lambda path: path.name)
+@pytest.mark.parametrize("workflow", [MAIN, POLICIES, APPLY], ids=lambda path: path.name)
 def test_install_is_the_makefiles_virtualenv_target(workflow: Path):
-    (install,) = [step for step in run_steps(workflow) if step.name.startswith("Install")]
-    assert install.script.strip() == "make .venv/.installed"
+    installs = [step for step in run_steps(workflow) if step.name.startswith("Install")]
+    assert installs, "one per job that runs the tool"
+    assert {install.script.strip() for install in installs} == {"make .venv/.installed"}
     known = subprocess.run(
         ["make", "-n", "-C", str(ROOT), ".venv/.installed"],
         capture_output=True,

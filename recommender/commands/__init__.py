@@ -28,6 +28,7 @@ COMMANDS = (
     "sync-policies",
     "athena-setup",
     "iam-policy",
+    "apply",
 )
 
 

@@ -61,6 +61,13 @@ def _failure_reported(summary_path: Path | None) -> Iterator[None]:
     help="Append the Markdown report here (e.g. $GITHUB_STEP_SUMMARY).",
 )
 @click.option("--quiet", is_flag=True, help="Do not print the findings table.")
+@click.option(
+    "--notes",
+    "notes_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Quote each line of this file at the top of the description (`sync-policies --notes`).",
+)
 @click.pass_obj
 def run(
     app: AppContext,
@@ -76,6 +83,7 @@ def run(
     summary_path: Path | None,
     strict: bool,
     quiet: bool,
+    notes_path: Path | None,
 ) -> None:
     """The whole job: find denials, explain them, propose SCP edits, open or update the PR.
 
@@ -118,6 +126,7 @@ def run(
             denied_calls=sum(denial.count for denial in denials),
             redact=settings.redaction.principals,
             evidence_path=settings.github.evidence_path,
+            notes=notes_path.read_text(encoding="utf-8").splitlines() if notes_path else (),
         )
         proposals = prepare_proposals(classified, settings, context)
         if not quiet:

@@ -15,6 +15,8 @@ from recommender.validation import ACCOUNT_ID
 
 FILE_NAME = "organization.json"
 KEYS = ("management_account", "root", "ous", "accounts", "policies")
+# A policy entry's "type", AWS's own names; absent means an SCP.
+POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Node:
 class Attachment:
     policy_id: str
     targets: tuple[str, ...]
+    policy_type: str = POLICY_TYPES[0]
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,11 @@ def _attachments(
                 problem(f"{field}.targets", f"{target!r} is not the root, an OU or an account")
         if policy_names is not None and name not in policy_names:
             problem(field, "no such policy file beside organization.json")
-        attachments[name] = Attachment(str(entry.get("id") or ""), tuple(targets))
+        policy_type = entry.get("type", POLICY_TYPES[0])
+        if policy_type not in POLICY_TYPES:
+            problem(f"{field}.type", f"{policy_type!r} is not one of {', '.join(POLICY_TYPES)}")
+            continue
+        attachments[name] = Attachment(str(entry.get("id") or ""), tuple(targets), policy_type)
     return attachments
 
 
