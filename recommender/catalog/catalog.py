@@ -15,7 +15,6 @@ from recommender.catalog.knowledge import GlobalService, Knowledge, load_knowled
 from recommender.catalog.patterns import has_wildcard, pattern_matches, pattern_regex
 
 
-
 @dataclass(frozen=True, slots=True)
 class _RenameIndex:
     to_new: dict[str, list[str]]
