@@ -50,9 +50,22 @@ class Outcome:
     code: int
 
 
+def _interrupted(error: BaseException) -> bool:
+    """A signal, even where Python wrapped it: an interrupt during a class's creation comes out
+    as "RuntimeError: Error calling __set_name__", with the KeyboardInterrupt as its cause."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def outcome(error: BaseException) -> Outcome:
     """The line and exit code that end the command after `error` escaped it."""
-    if isinstance(error, KeyboardInterrupt) or _is(error, "click.exceptions", "Abort"):
+    if _interrupted(error) or _is(error, "click.exceptions", "Abort"):
         return Outcome("interrupted", INTERRUPTED)
     if isinstance(error, SystemExit):
         if isinstance(error.code, str):

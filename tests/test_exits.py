@@ -107,3 +107,15 @@ def test_an_unexpected_error_shows_its_traceback_only_when_asked(
         assert err.endswith(expected)
         assert ("Traceback (most recent call last)" in err) is traceback
         assert err == expected or traceback
+
+
+def test_an_interrupt_that_python_wrapped_is_still_an_interrupt() -> None:
+    # Python reports a KeyboardInterrupt raised in __set_name__ as a RuntimeError caused by it
+    class Interrupting:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    wrapped = raised(lambda: type("Owner", (), {"attribute": Interrupting()}))
+    assert isinstance(wrapped, RuntimeError)
+    assert exits.outcome(wrapped) == exits.Outcome("interrupted", exits.INTERRUPTED)
+    assert exits.outcome(RuntimeError("plain")).code == exits.FAILED
